@@ -1,0 +1,64 @@
+package dev.rbee.hive.monitor.cli;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * A small GNU-style option parser: {@code --name value}, {@code --name=value},
+ * flags, and everything after {@code --} as the program's own arguments.
+ */
+final class Args {
+    private final Map<String, String> values = new HashMap<>();
+    private final List<String> rest = new ArrayList<>();
+
+    static Args parse(String[] argv, int from, Set<String> withValue, Set<String> flags) throws UsageException {
+        Args a = new Args();
+        for (int i = from; i < argv.length; i++) {
+            String s = argv[i];
+            if (s.equals("--")) {
+                for (int j = i + 1; j < argv.length; j++) a.rest.add(argv[j]);
+                break;
+            }
+            if (!s.startsWith("--")) {
+                a.rest.add(s);
+                continue;
+            }
+            int eq = s.indexOf('=');
+            String name = eq < 0 ? s.substring(2) : s.substring(2, eq);
+            if (withValue.contains(name)) {
+                String v;
+                if (eq >= 0) v = s.substring(eq + 1);
+                else if (i + 1 < argv.length) v = argv[++i];
+                else throw new UsageException("option --" + name + " needs a value");
+                a.values.put(name, v);
+            } else if (flags.contains(name) && eq < 0) {
+                a.values.put(name, "");
+            } else {
+                throw new UsageException("unknown option " + (eq < 0 ? s : s.substring(0, eq)));
+            }
+        }
+        return a;
+    }
+
+    Optional<String> get(String name) {
+        return Optional.ofNullable(values.get(name));
+    }
+
+    boolean has(String name) {
+        return values.containsKey(name);
+    }
+
+    String require(String name) throws UsageException {
+        String v = values.get(name);
+        if (v == null) throw new UsageException("missing --" + name);
+        return v;
+    }
+
+    List<String> rest() {
+        return rest;
+    }
+}

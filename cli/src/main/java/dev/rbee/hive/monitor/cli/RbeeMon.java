@@ -1,0 +1,45 @@
+package dev.rbee.hive.monitor.cli;
+
+import java.io.PrintStream;
+
+/** rbee-mon: start, watch and stop monitored workers. */
+public final class RbeeMon {
+    static final String USAGE = """
+            usage: rbee-mon COMMAND [OPTIONS]
+
+            commands:
+              run --group G --instance I [--cpu 250%] [--cpu-weight N] [--memory-max 512M]
+                  [--memory-high SIZE] [--swap-max SIZE] [--pids-max N] [--io "MAJ:MIN rbps=1M"]
+                  [--log FILE] [--quiet] -- PROGRAM ARGS...
+                  start PROGRAM inside rbee.slice/G/I and exit with its exit status
+                  (128+N when killed by signal N)
+              backend   print which backend is active and why
+            """;
+
+    private RbeeMon() {}
+
+    public static void main(String[] argv) {
+        System.exit(run(argv, System.out, System.err));
+    }
+
+    static int run(String[] argv, PrintStream out, PrintStream err) {
+        if (argv.length == 0 || argv[0].equals("--help") || argv[0].equals("-h") || argv[0].equals("help")) {
+            (argv.length == 0 ? err : out).print(USAGE);
+            return argv.length == 0 ? 2 : 0;
+        }
+        try {
+            return switch (argv[0]) {
+                case "run" -> RunCommand.run(argv, out, err);
+                case "backend" -> BackendCommand.run(out);
+                default -> throw new UsageException("unknown command \"" + argv[0] + "\"");
+            };
+        } catch (UsageException | IllegalArgumentException e) {
+            err.println("rbee-mon: " + e.getMessage());
+            err.println("run 'rbee-mon --help' for usage");
+            return 2;
+        } catch (Exception e) {
+            err.println("rbee-mon: " + e.getMessage());
+            return 1;
+        }
+    }
+}

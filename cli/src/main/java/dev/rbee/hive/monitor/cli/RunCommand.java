@@ -1,0 +1,63 @@
+package dev.rbee.hive.monitor.cli;
+
+import dev.rbee.hive.monitor.ExitStatus;
+import dev.rbee.hive.monitor.Limits;
+import dev.rbee.hive.monitor.Output;
+import dev.rbee.hive.monitor.ProcessMonitor;
+import dev.rbee.hive.monitor.SpawnException;
+import dev.rbee.hive.monitor.Worker;
+import dev.rbee.hive.monitor.WorkerSpec;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Set;
+
+/** rbee-mon run: start a program in its cgroup leaf and exit with its status. */
+final class RunCommand {
+    private static final Set<String> VALUES = Set.of("group", "instance", "cpu", "cpu-weight", "memory-max",
+            "memory-high", "swap-max", "pids-max", "io", "log");
+    private static final Set<String> FLAGS = Set.of("quiet");
+
+    private RunCommand() {}
+
+    static int run(String[] argv, PrintStream out, PrintStream err) throws Exception {
+        Args a = Args.parse(argv, 1, VALUES, FLAGS);
+        if (a.rest().isEmpty()) throw new UsageException("missing PROGRAM (after --)");
+        Limits.Builder lb = Limits.builder();
+        a.get("cpu").ifPresent(lb::cpuPercent);
+        if (a.has("cpu-weight")) lb.cpuWeight(intOption(a, "cpu-weight"));
+        a.get("memory-max").ifPresent(lb::memoryMax);
+        a.get("memory-high").ifPresent(lb::memoryHigh);
+        a.get("swap-max").ifPresent(lb::swapMax);
+        a.get("pids-max").ifPresent(lb::pidsMax);
+        a.get("io").ifPresent(lb::io);
+        WorkerSpec.Builder spec = WorkerSpec.command(a.rest())
+                .withMonitoring(a.require("group"), a.require("instance"))
+                .limits(lb.build());
+        a.get("log").ifPresent(f -> spec.output(Output.appendTo(Path.of(f))));
+        WorkerSpec ws = spec.build();
+
+        ProcessMonitor monitor = ProcessMonitor.create();
+        Worker w;
+        try {
+            w = monitor.spawn(ws);
+        } catch (SpawnException e) {
+            err.println("rbee-mon: " + e.getMessage() + " [step " + e.step().name().toLowerCase() + "]");
+            return switch (e.step()) {
+                case EXEC -> e.errno().filter("ENOENT"::equals).isPresent() ? 127 : 126;
+                default -> 125;
+            };
+        }
+        ExitStatus status = w.onExit().join();
+        return status.shellValue();
+    }
+
+    private static int intOption(Args a, String name) throws UsageException {
+        String v = a.get(name).orElseThrow();
+        try {
+            return Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            throw new UsageException("--" + name + ": not a number: \"" + v + "\"");
+        }
+    }
+}

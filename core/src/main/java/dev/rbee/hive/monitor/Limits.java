@@ -1,0 +1,91 @@
+package dev.rbee.hive.monitor;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+
+/**
+ * Resource limits for one worker's cgroup.  Every limit is optional; one that
+ * is set and cannot be applied fails the spawn (never silently dropped).
+ *
+ * @param cpuPercent  cpu.max as a percentage of one core (250 = 2.5 cores)
+ * @param cpuWeight   cpu.weight, 1..10000
+ * @param memoryMax   memory.max
+ * @param memoryHigh  memory.high
+ * @param swapMax     memory.swap.max
+ * @param pidsMax     pids.max; {@code Long.MAX_VALUE} means "max"
+ * @param io          io.max lines, one per device
+ */
+public record Limits(OptionalInt cpuPercent, OptionalInt cpuWeight, Optional<Size> memoryMax,
+                     Optional<Size> memoryHigh, Optional<Size> swapMax, OptionalLong pidsMax,
+                     List<IoLimit> io) {
+    public static final Limits NONE = builder().build();
+
+    public Limits {
+        io = List.copyOf(io);
+        cpuPercent.ifPresent(p -> {
+            if (p < 1 || p > 100_000)
+                throw new IllegalArgumentException("invalid cpu limit " + p + "%: expected 1..100000 (percent of one core)");
+        });
+        cpuWeight.ifPresent(w -> {
+            if (w < 1 || w > 10_000)
+                throw new IllegalArgumentException("invalid cpu weight " + w + ": expected 1..10000");
+        });
+        pidsMax.ifPresent(p -> {
+            if (p < 1) throw new IllegalArgumentException("invalid pids limit " + p + ": expected >= 1 or max");
+        });
+    }
+
+    public boolean isEmpty() {
+        return cpuPercent.isEmpty() && cpuWeight.isEmpty() && memoryMax.isEmpty() && memoryHigh.isEmpty()
+                && swapMax.isEmpty() && pidsMax.isEmpty() && io.isEmpty();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public static final class Builder {
+        private OptionalInt cpuPercent = OptionalInt.empty(), cpuWeight = OptionalInt.empty();
+        private Optional<Size> memoryMax = Optional.empty(), memoryHigh = Optional.empty(), swapMax = Optional.empty();
+        private OptionalLong pidsMax = OptionalLong.empty();
+        private final List<IoLimit> io = new ArrayList<>();
+
+        public Builder cpuPercent(int percentOfOneCore) { cpuPercent = OptionalInt.of(percentOfOneCore); return this; }
+        /** "250%" or "250". */
+        public Builder cpuPercent(String text) {
+            String t = text.strip();
+            if (t.endsWith("%")) t = t.substring(0, t.length() - 1);
+            try {
+                return cpuPercent(Integer.parseInt(t));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("invalid cpu limit " + Names.quote(text) + ": expected a percentage of one core, e.g. 250%");
+            }
+        }
+        public Builder cpuWeight(int weight) { cpuWeight = OptionalInt.of(weight); return this; }
+        public Builder memoryMax(Size s) { memoryMax = Optional.of(s); return this; }
+        public Builder memoryMax(String s) { return memoryMax(Size.parse(s)); }
+        public Builder memoryHigh(Size s) { memoryHigh = Optional.of(s); return this; }
+        public Builder memoryHigh(String s) { return memoryHigh(Size.parse(s)); }
+        public Builder swapMax(Size s) { swapMax = Optional.of(s); return this; }
+        public Builder swapMax(String s) { return swapMax(Size.parse(s)); }
+        public Builder pidsMax(long n) { pidsMax = OptionalLong.of(n); return this; }
+        /** A count or "max". */
+        public Builder pidsMax(String text) {
+            if (text.strip().equals("max")) return pidsMax(Long.MAX_VALUE);
+            try {
+                return pidsMax(Long.parseLong(text.strip()));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("invalid pids limit " + Names.quote(text) + ": expected a count or max");
+            }
+        }
+        public Builder io(IoLimit limit) { io.add(limit); return this; }
+        public Builder io(String spec) { return io(IoLimit.parse(spec)); }
+
+        public Limits build() {
+            return new Limits(cpuPercent, cpuWeight, memoryMax, memoryHigh, swapMax, pidsMax, io);
+        }
+    }
+}

@@ -1,0 +1,94 @@
+package dev.rbee.hive.monitor.cgroup;
+
+import dev.rbee.hive.monitor.CgroupException;
+import dev.rbee.hive.monitor.internal.Errno;
+import dev.rbee.hive.monitor.internal.Libc;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Writes and small reads of cgroup control files.  Writes go through libc so
+ * that failures carry the kernel's errno (EINVAL, EBUSY, ...), which is the only
+ * way cgroupfs says what was wrong with a value.
+ */
+public final class CgroupFiles {
+    private CgroupFiles() {}
+
+    /** Writes {@code value} in a single write(2), as cgroupfs requires. */
+    public static void write(Path file, String value) throws CgroupException {
+        int fd = Libc.open(file.toString(), Libc.O_WRONLY | Libc.O_CLOEXEC, 0);
+        if (fd < 0) throw failure(file, value, -fd);
+        int r = Libc.write(fd, value.getBytes(StandardCharsets.US_ASCII));
+        Libc.close(fd);
+        if (r < 0) throw failure(file, value, -r);
+    }
+
+    private static CgroupException failure(Path file, String value, int errno) {
+        String name = Libc.errnoName(errno);
+        return new CgroupException(file, name, "cannot write \"" + value + "\" to " + file + ": " + name);
+    }
+
+    /** mkdir; returns false if it already existed. */
+    public static boolean mkdir(Path dir) throws CgroupException {
+        int r = Libc.mkdir(dir.toString(), 0755);
+        if (r == 0) return true;
+        if (-r == Errno.EEXIST) return false;
+        String name = Libc.errnoName(-r);
+        throw new CgroupException(dir, name, "cannot create cgroup " + dir + ": " + name);
+    }
+
+    /**
+     * rmdir, retried with doubling delays from 1 ms for about {@code budgetMillis}
+     * while the kernel says EBUSY (it does so briefly after the last task exits).
+     * Returns true if removed, false if it did not exist.
+     */
+    public static boolean rmdir(Path dir, long budgetMillis) throws CgroupException {
+        long deadline = System.nanoTime() + budgetMillis * 1_000_000;
+        long delay = 1;
+        while (true) {
+            int r = Libc.rmdir(dir.toString());
+            if (r == 0) return true;
+            if (-r == Errno.ENOENT) return false;
+            if (-r != Errno.EBUSY || System.nanoTime() > deadline) {
+                String name = Libc.errnoName(-r);
+                throw new CgroupException(dir, name, "cannot remove cgroup " + dir + ": " + name);
+            }
+            try {
+                Thread.sleep(delay);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CgroupException(dir, null, "interrupted while removing cgroup " + dir);
+            }
+            delay = Math.min(delay * 2, 100);
+        }
+    }
+
+    /** A small control file as a string; empty if it does not exist. */
+    public static String read(Path file) throws IOException {
+        try {
+            return Files.readString(file, StandardCharsets.US_ASCII);
+        } catch (NoSuchFileException e) {
+            return "";
+        }
+    }
+
+    /** The space-separated words of a file such as cgroup.controllers. */
+    public static Set<String> words(Path file) throws IOException {
+        String s = read(file).strip();
+        return s.isEmpty() ? new TreeSet<>() : new TreeSet<>(Arrays.asList(s.split("\\s+")));
+    }
+
+    /** Whether the cgroup or any descendant holds a process (cgroup.events "populated 1"). */
+    public static boolean populated(Path cgroup) throws IOException {
+        for (String line : read(cgroup.resolve("cgroup.events")).split("\n"))
+            if (line.equals("populated 1")) return true;
+        return false;
+    }
+}

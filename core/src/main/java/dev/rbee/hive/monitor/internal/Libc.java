@@ -1,0 +1,165 @@
+package dev.rbee.hive.monitor.internal;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+import java.nio.charset.StandardCharsets;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * The few libc calls the JDK does not offer with their errno: the cgroup
+ * file system reports what went wrong only through errno (EBUSY, EINVAL,
+ * ENOENT), and our error messages must name it.
+ */
+public final class Libc {
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final SymbolLookup LIBC = LINKER.defaultLookup();
+    private static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
+    private static final VarHandle ERRNO =
+            CAPTURE.varHandle(java.lang.foreign.MemoryLayout.PathElement.groupElement("errno"));
+
+    public static final int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CLOEXEC = 0x80000,
+            O_DIRECTORY = 0x10000, O_NOFOLLOW = 0x20000, O_NONBLOCK = 0x800;
+
+    private static final MethodHandle OPEN = errnoCall("open",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle WRITE = errnoCall("write",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final MethodHandle CLOSE = errnoCall("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle MKDIR = errnoCall("mkdir",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle RMDIR = errnoCall("rmdir", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    private static final MethodHandle KILL = errnoCall("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle SYSCONF = LINKER.downcallHandle(
+            LIBC.find("sysconf").orElseThrow(), FunctionDescriptor.of(JAVA_LONG, JAVA_INT));
+    private static final MethodHandle GETUID = LINKER.downcallHandle(
+            LIBC.find("getuid").orElseThrow(), FunctionDescriptor.of(JAVA_INT));
+    private static final MethodHandle STRERRORNAME = LINKER.downcallHandle(
+            LIBC.find("strerrorname_np").orElseThrow(), FunctionDescriptor.of(ADDRESS, JAVA_INT));
+
+    private Libc() {}
+
+    private static MethodHandle errnoCall(String name, FunctionDescriptor fd, Linker.Option... extra) {
+        Linker.Option[] opts = new Linker.Option[extra.length + 1];
+        opts[0] = Linker.Option.captureCallState("errno");
+        System.arraycopy(extra, 0, opts, 1, extra.length);
+        return LINKER.downcallHandle(LIBC.find(name).orElseThrow(), fd, opts);
+    }
+
+    /** Result of a call: a non-negative value, or -errno. */
+    private static int errnoOf(MemorySegment state) {
+        return (int) ERRNO.get(state, 0L);
+    }
+
+    /** open(2); returns the fd or -errno. */
+    public static int open(String path, int flags, int mode) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CAPTURE);
+            int r = (int) OPEN.invokeExact(st, a.allocateFrom(path), flags, mode);
+            return r >= 0 ? r : -errnoOf(st);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Writes all of {@code bytes} in one write(2); returns 0 or -errno. */
+    public static int write(int fd, byte[] bytes) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CAPTURE);
+            MemorySegment buf = a.allocate(Math.max(1, bytes.length));
+            MemorySegment.copy(bytes, 0, buf, JAVA_BYTE_LAYOUT, 0, bytes.length);
+            long r = (long) WRITE.invokeExact(st, fd, buf, (long) bytes.length);
+            if (r < 0) return -errnoOf(st);
+            return r == bytes.length ? 0 : -Errno.EAGAIN;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static final java.lang.foreign.ValueLayout.OfByte JAVA_BYTE_LAYOUT = java.lang.foreign.ValueLayout.JAVA_BYTE;
+
+    public static int close(int fd) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CAPTURE);
+            int r = (int) CLOSE.invokeExact(st, fd);
+            return r == 0 ? 0 : -errnoOf(st);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** mkdir(2); returns 0 or -errno. */
+    public static int mkdir(String path, int mode) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CAPTURE);
+            int r = (int) MKDIR.invokeExact(st, a.allocateFrom(path), mode);
+            return r == 0 ? 0 : -errnoOf(st);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** rmdir(2); returns 0 or -errno. */
+    public static int rmdir(String path) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CAPTURE);
+            int r = (int) RMDIR.invokeExact(st, a.allocateFrom(path));
+            return r == 0 ? 0 : -errnoOf(st);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** kill(2); returns 0 or -errno. */
+    public static int kill(int pid, int sig) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CAPTURE);
+            int r = (int) KILL.invokeExact(st, pid, sig);
+            return r == 0 ? 0 : -errnoOf(st);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Clock ticks per second (sysconf _SC_CLK_TCK), for /proc/PID/stat times. */
+    public static long clockTicksPerSecond() {
+        try {
+            return (long) SYSCONF.invokeExact(2 /* _SC_CLK_TCK */);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static int getuid() {
+        try {
+            return (int) GETUID.invokeExact();
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** "EINVAL" for 22; "errno N" where libc knows no name. */
+    public static String errnoName(int errno) {
+        try {
+            MemorySegment p = (MemorySegment) STRERRORNAME.invokeExact(errno);
+            if (p.equals(MemorySegment.NULL)) return "errno " + errno;
+            return p.reinterpret(64).getString(0, StandardCharsets.US_ASCII);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static RuntimeException rethrow(Throwable t) {
+        if (t instanceof RuntimeException r) return r;
+        if (t instanceof Error e) throw e;
+        return new IllegalStateException(t);
+    }
+}
