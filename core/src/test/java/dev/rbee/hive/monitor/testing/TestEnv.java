@@ -1,0 +1,97 @@
+package dev.rbee.hive.monitor.testing;
+
+import dev.rbee.hive.monitor.ProcessMonitor;
+import dev.rbee.hive.monitor.cgroup.CgroupMount;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.Stream;
+
+/** Where the tests find the host's cgroup2, the launcher and the C test programs. */
+public final class TestEnv {
+    private TestEnv() {}
+
+    /** The host's cgroup2 mount (required: every test machine of this project has one). */
+    public static Path cgroupMount() {
+        try {
+            return CgroupMount.find(CgroupMount.MOUNTINFO).orElseThrow(
+                    () -> new IllegalStateException("no cgroup2 mount on this host")).mountPoint();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A C test program built by native-launcher/Makefile. */
+    public static Path testBin(String name) {
+        Path p = Path.of(System.getProperty("rbee.testbin", "../native-launcher/build/test"), name);
+        if (!Files.isExecutable(p)) throw new IllegalStateException(p + " is missing: run make");
+        return p.toAbsolutePath();
+    }
+
+    public static Path launcher() {
+        return Path.of(System.getProperty("rbee.launcher", "../native-launcher/build/rbee-launch")).toAbsolutePath();
+    }
+
+    /** A group name no other test uses: "t-PREFIX-random". */
+    public static String uniqueGroup(String prefix) {
+        return "t-" + prefix + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong() & 0xffffffffL);
+    }
+
+    /** A monitor on the host's cgroup2, with the launcher from the jar. */
+    public static ProcessMonitor monitor() {
+        try {
+            return ProcessMonitor.create();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Open fds of this JVM. */
+    public static long fdCount() {
+        try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
+            return s.count();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Children of this JVM still alive. */
+    public static long liveChildren() {
+        return ProcessHandle.current().children().filter(ProcessHandle::isAlive).count();
+    }
+
+    /** Kills everything in a cgroup subtree and removes its directories (test cleanup only). */
+    public static void destroyTree(Path dir) {
+        if (!Files.isDirectory(dir)) return;
+        try (Stream<Path> s = Files.list(dir)) {
+            for (Path child : s.filter(Files::isDirectory).toList()) destroyTree(child);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        try {
+            Path kill = dir.resolve("cgroup.kill");
+            if (Files.exists(kill)) Files.writeString(kill, "1");
+            for (int i = 0; i < 200 && Files.exists(dir); i++) {
+                try {
+                    Files.delete(dir);
+                } catch (IOException busy) {
+                    Thread.sleep(10);
+                }
+            }
+        } catch (IOException | InterruptedException e) {
+            throw new IllegalStateException("cannot clean up " + dir, e);
+        }
+    }
+
+    public static Optional<String> read(Path p) {
+        try {
+            return Optional.of(Files.readString(p));
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+}
