@@ -1,0 +1,64 @@
+package dev.rbee.hive.monitor.cgroup;
+
+import dev.rbee.hive.monitor.Limits;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+/**
+ * The limit writers against a fixture tree of regular files (the VM suite
+ * shows the same limits applied by a real kernel).
+ */
+class LimitWriterFixtureTest {
+    static final List<String> FILES = List.of("cpu.max", "cpu.weight", "memory.max", "memory.high", "memory.swap.max",
+            "pids.max", "io.max");
+
+    @Test
+    void writesEveryLimitInKernelFormat(@TempDir Path leaf) throws Exception {
+        for (String f : FILES) Files.writeString(leaf.resolve(f), "");
+        Limits l = Limits.builder().cpuPercent(250).cpuWeight(200).memoryMax("512M").memoryHigh("400M")
+                .swapMax("0").pidsMax(16).io("254:0 rbps=1M wbps=max").build();
+        CgroupTree.applyLimits(leaf, l);
+        assertEquals("250000 100000", Files.readString(leaf.resolve("cpu.max")));
+        assertEquals("200", Files.readString(leaf.resolve("cpu.weight")));
+        assertEquals("536870912", Files.readString(leaf.resolve("memory.max")));
+        assertEquals("419430400", Files.readString(leaf.resolve("memory.high")));
+        assertEquals("0", Files.readString(leaf.resolve("memory.swap.max")));
+        assertEquals("16", Files.readString(leaf.resolve("pids.max")));
+        assertEquals("254:0 rbps=1048576 wbps=max", Files.readString(leaf.resolve("io.max")));
+    }
+
+    @Test
+    void onlyRequestedLimitsAreWritten(@TempDir Path leaf) throws Exception {
+        for (String f : FILES) Files.writeString(leaf.resolve(f), "");
+        CgroupTree.applyLimits(leaf, Limits.builder().memoryMax("max").build());
+        assertEquals("max", Files.readString(leaf.resolve("memory.max")));
+        for (String f : FILES) if (!f.equals("memory.max")) assertEquals("", Files.readString(leaf.resolve(f)), f);
+    }
+
+    /** Controllers are enabled top-down, only where missing, only those needed and offered. */
+    @Test
+    void enablesOnlyNeededAndAvailableControllers(@TempDir Path top) throws Exception {
+        Path slice = top.resolve("rbee.slice"), group = slice.resolve("llm");
+        Files.createDirectories(group);
+        Files.writeString(top.resolve("cgroup.controllers"), "cpu io memory pids hugetlb\n");
+        Files.writeString(top.resolve("cgroup.subtree_control"), "memory\n"); // already on: not rewritten
+        Files.writeString(slice.resolve("cgroup.controllers"), "memory\n");   // only memory offered below
+        Files.writeString(slice.resolve("cgroup.subtree_control"), "");
+        Files.writeString(group.resolve("cgroup.controllers"), "memory\n");
+        Files.writeString(group.resolve("cgroup.subtree_control"), "");
+        new CgroupTree(slice).enableControllers(Limits.NONE, List.of(top, slice, group));
+        // io and pids (for stats) are offered at the top only, so they stop there; cpu is not wanted without a
+        // limit.  A regular file keeps the bytes of the last write at offset 0: "+io" then "+pids" over "memory\n".
+        assertEquals("+pids\n", Files.readString(top.resolve("cgroup.subtree_control")));
+        assertEquals("+memory", Files.readString(slice.resolve("cgroup.subtree_control")));
+        assertEquals("+memory", Files.readString(group.resolve("cgroup.subtree_control")));
+        assertFalse(Files.readString(top.resolve("cgroup.subtree_control")).contains("cpu"));
+    }
+}
