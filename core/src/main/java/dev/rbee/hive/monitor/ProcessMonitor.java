@@ -3,6 +3,10 @@ package dev.rbee.hive.monitor;
 import dev.rbee.hive.monitor.SpawnException.Step;
 import dev.rbee.hive.monitor.cgroup.CgroupMount;
 import dev.rbee.hive.monitor.cgroup.CgroupTree;
+import dev.rbee.hive.monitor.cgroup.CgroupFiles;
+import dev.rbee.hive.monitor.internal.Libc;
+import dev.rbee.hive.monitor.proc.ProcStat;
+import dev.rbee.hive.monitor.spawn.ExitWatcher;
 import dev.rbee.hive.monitor.spawn.Launcher;
 import dev.rbee.hive.monitor.spawn.RuntimeDir;
 import dev.rbee.hive.monitor.spawn.Spawner;
@@ -10,10 +14,13 @@ import dev.rbee.hive.monitor.spawn.Spawner;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Starts workers directly inside their own cgroup v2 leaf
@@ -34,6 +41,8 @@ public final class ProcessMonitor {
     private final Optional<CgroupTree> tree;
     private final Optional<Path> launcherPath;
     private Spawner spawner;
+    /** Live workers by "group/instance": spawned here or adopted. */
+    private final Map<String, Worker> live = new ConcurrentHashMap<>();
 
     private ProcessMonitor(Backend backend, Optional<CgroupTree> tree, Optional<Path> launcherPath) {
         this.backend = backend;
@@ -70,21 +79,110 @@ public final class ProcessMonitor {
     public Worker spawn(WorkerSpec spec) throws SpawnException {
         Spawner s = spawner();
         Instant started = Instant.now();
-        if (spec.monitoring().isEmpty()) {
-            return new Worker(s.launch(spec, Optional.empty()), Optional.empty(), Optional.empty(), started);
-        }
+        if (spec.monitoring().isEmpty()) return track(s.launch(spec, Optional.empty()), spec, Optional.empty(), started);
         MonitorConfig cfg = spec.monitoring().get();
         if (tree.isEmpty())
             throw new SpawnException(Step.BACKEND, "cannot start " + cfg.id() + " in a cgroup: " + backend.reason());
         CgroupTree t = tree.get();
         CgroupTree.Prepared prepared = t.prepare(cfg);
         try {
-            Process p = s.launch(spec, Optional.of(prepared.leaf()));
-            return new Worker(p, spec.monitoring(), Optional.of(prepared.leaf()), started);
+            return track(s.launch(spec, Optional.of(prepared.leaf())), spec, Optional.of(prepared.leaf()), started);
         } catch (SpawnException e) {
             t.rollback(prepared, e);
             throw e;
         }
+    }
+
+    private Worker track(Process p, WorkerSpec spec, Optional<Path> leaf, Instant started) {
+        // A pidfd right away: from here on signals cannot reach a later process that reuses the pid.
+        int pidfd = Libc.pidfdOpen(p.pid());
+        Worker w = new Worker(p.pid(), pidfd, Optional.of(p), spec.monitoring(), leaf, started);
+        spec.monitoring().ifPresent(m -> live.put(m.id(), w));
+        p.onExit().thenAccept(done -> w.mainExit.complete(Optional.of(ExitStatus.fromJdk(done.exitValue()))));
+        Reaper.follow(w, tree, this::forget);
+        return w;
+    }
+
+    private void forget(Worker w) {
+        w.monitoring().ifPresent(m -> live.remove(m.id(), w));
+    }
+
+    /**
+     * Every live worker in the tree: the ones this monitor spawned, and the
+     * others (spawned before a restart, or by another process) adopted, so that
+     * they can be stopped and their exits seen.  Empty leaves are not workers.
+     */
+    public List<Worker> workers() throws IOException {
+        List<Worker> out = new ArrayList<>();
+        if (tree.isEmpty()) return out;
+        for (Path leaf : tree.get().leaves()) {
+            MonitorConfig cfg = new MonitorConfig(leaf.getParent().getFileName().toString(), leaf.getFileName().toString());
+            worker(cfg.group(), cfg.instance()).ifPresent(out::add);
+        }
+        return out;
+    }
+
+    /** The live worker {@code group/instance}, adopting it if this monitor did not spawn it. */
+    public synchronized Optional<Worker> worker(String group, String instance) throws IOException {
+        MonitorConfig cfg = new MonitorConfig(group, instance);
+        Worker known = live.get(cfg.id());
+        if (known != null && known.isAlive()) return Optional.of(known);
+        if (tree.isEmpty()) return Optional.empty();
+        Path leaf = tree.get().leaf(group, instance);
+        for (int attempt = 0; attempt < 3; attempt++) {
+            Optional<ProcStat> main = oldestProcess(leaf);
+            if (main.isEmpty()) return Optional.empty();
+            int pidfd = Libc.pidfdOpen(main.get().pid());
+            if (pidfd < 0) continue; // exited meanwhile: look again
+            // The pid could have been reused between the listing and pidfd_open: check it is still in the leaf.
+            if (!stillIn(main.get(), leaf)) {
+                Libc.close(pidfd);
+                continue;
+            }
+            Worker w = new Worker(main.get().pid(), pidfd, Optional.empty(), Optional.of(cfg), Optional.of(leaf),
+                    main.get().startedAt());
+            live.put(cfg.id(), w);
+            ExitWatcher.shared().watch(pidfd, () -> w.mainExit.complete(Optional.empty()));
+            Reaper.follow(w, tree, this::forget);
+            return Optional.of(w);
+        }
+        return Optional.empty();
+    }
+
+    /** The worker's main process: the one that started first (the launcher joined the leaf before exec). */
+    private static Optional<ProcStat> oldestProcess(Path leaf) throws IOException {
+        Optional<ProcStat> oldest = Optional.empty();
+        for (String line : CgroupFiles.read(leaf.resolve("cgroup.procs")).split("\n")) {
+            if (line.isBlank()) continue;
+            Optional<ProcStat> st = ProcStat.read(Long.parseLong(line.strip()));
+            if (st.isPresent() && (oldest.isEmpty() || st.get().startTimeTicks() < oldest.get().startTimeTicks()))
+                oldest = st;
+        }
+        return oldest;
+    }
+
+    private static boolean stillIn(ProcStat p, Path leaf) {
+        Optional<ProcStat> now = ProcStat.read(p.pid());
+        if (now.isEmpty() || now.get().startTimeTicks() != p.startTimeTicks()) return false;
+        try {
+            return CgroupFiles.read(leaf.resolve("cgroup.procs")).lines().anyMatch(l -> l.strip().equals(Long.toString(p.pid())));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Stops {@code group/instance} (see {@link Worker#stop}); empty if there is no such live worker. */
+    public Optional<ExitReport> stop(String group, String instance, Duration grace) throws IOException, InterruptedException {
+        Optional<Worker> w = worker(group, instance);
+        return w.isEmpty() ? Optional.empty() : Optional.of(w.get().stop(grace));
+    }
+
+    /**
+     * Removes the empty leaves and groups left by a supervisor that died (run it
+     * at start-up).  Live workers are not touched.  Returns what was removed.
+     */
+    public List<Path> cleanupStale() throws IOException {
+        return tree.isEmpty() ? List.of() : tree.get().cleanupStale();
     }
 
     /** The seed's call: start {@code binary args...} monitored as {@code config}. */

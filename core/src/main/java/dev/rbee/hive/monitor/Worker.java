@@ -1,38 +1,61 @@
 package dev.rbee.hive.monitor;
 
+import dev.rbee.hive.monitor.cgroup.CgroupKiller;
+import dev.rbee.hive.monitor.internal.Errno;
+import dev.rbee.hive.monitor.internal.Libc;
+
+import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
- * A started worker.  When {@link ProcessMonitor#spawn} returned it, its program
- * had already been exec'd inside its cgroup.
+ * A running worker: one this monitor spawned (its program was already exec'd
+ * inside its cgroup when {@link ProcessMonitor#spawn} returned), or one it
+ * adopted from the cgroup tree after a restart.
+ *
+ * <p>Signals go through a pidfd, so they can never reach another process that
+ * later got the same pid; the tree is killed through its cgroup.
  */
 public final class Worker {
-    private final Process process;
+    private static final int SIGTERM = 15, SIGKILL = 9;
+
+    private final long pid;
+    private final Optional<Process> process;
     private final Optional<MonitorConfig> monitoring;
     private final Optional<Path> cgroup;
     private final Instant startedAt;
-    private final CompletableFuture<ExitStatus> exit;
+    /** Completes when the main process has exited (with its status, if known). */
+    final CompletableFuture<Optional<ExitStatus>> mainExit = new CompletableFuture<>();
+    /** Completes after the end-of-life work: final figures read, cgroup removed. */
+    final CompletableFuture<ExitReport> report = new CompletableFuture<>();
+    private int pidfd;
+    volatile boolean killedByStop;
 
-    Worker(Process process, Optional<MonitorConfig> monitoring, Optional<Path> cgroup, Instant startedAt) {
+    Worker(long pid, int pidfd, Optional<Process> process, Optional<MonitorConfig> monitoring, Optional<Path> cgroup,
+           Instant startedAt) {
+        this.pid = pid;
+        this.pidfd = pidfd;
         this.process = process;
         this.monitoring = monitoring;
         this.cgroup = cgroup;
         this.startedAt = startedAt;
-        this.exit = process.onExit().thenApply(p -> ExitStatus.fromJdk(p.exitValue()));
     }
 
     public long pid() {
-        return process.pid();
+        return pid;
     }
 
     public Optional<MonitorConfig> monitoring() {
         return monitoring;
     }
 
-    /** The cgroup directory the worker was born in (monitored spawns only). */
+    /** The cgroup directory the worker lives in (monitored workers only). */
     public Optional<Path> cgroup() {
         return cgroup;
     }
@@ -41,18 +64,95 @@ public final class Worker {
         return startedAt;
     }
 
-    /** The JDK process: its streams when the output is piped, waitFor, and so on. */
-    public Process process() {
+    /** The JDK process (streams, waitFor) for a worker this monitor spawned; empty for an adopted one. */
+    public Optional<Process> process() {
         return process;
     }
 
-    /** Completes when the worker's main process has exited. */
-    public CompletableFuture<ExitStatus> onExit() {
-        return exit;
+    /** Whether this monitor adopted the worker rather than spawning it. */
+    public boolean adopted() {
+        return process.isEmpty();
+    }
+
+    public boolean isAlive() {
+        return !mainExit.isDone();
+    }
+
+    /**
+     * Completes once the worker has ended and been cleaned up: the rest of its
+     * process tree killed, its final figures read and its cgroup removed.
+     */
+    public CompletableFuture<ExitReport> onExit() {
+        return report;
+    }
+
+    /**
+     * Stops the worker: SIGTERM to the main process, up to {@code grace} for it
+     * to exit, then SIGKILL to the whole tree through its cgroup.
+     */
+    public ExitReport stop(Duration grace) throws IOException, InterruptedException {
+        return stop(grace, false);
+    }
+
+    /** As {@link #stop(Duration)}; with {@code signalAll}, SIGTERM goes to every process of the cgroup. */
+    public ExitReport stop(Duration grace, boolean signalAll) throws IOException, InterruptedException {
+        if (isAlive()) {
+            signalMain(SIGTERM);
+            if (signalAll && cgroup.isPresent()) signalCgroup(SIGTERM);
+            try {
+                mainExit.get(grace.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                kill();
+            } catch (ExecutionException e) {
+                throw new IllegalStateException(e.getCause());
+            }
+        }
+        return awaitReport();
+    }
+
+    /** SIGKILL to the whole tree at once (cgroup.kill), or to the main process of a plain spawn. */
+    public void kill() throws IOException {
+        if (!isAlive() && cgroup.isEmpty()) return;
+        killedByStop = true;
+        if (cgroup.isPresent()) CgroupKiller.kill(cgroup.get());
+        else signalMain(SIGKILL);
+    }
+
+    private ExitReport awaitReport() throws InterruptedException {
+        try {
+            return report.get();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("end-of-life work failed for " + this, e.getCause());
+        }
+    }
+
+    /** Sends {@code sig} through the pidfd; a process that already exited is not an error. */
+    synchronized void signalMain(int sig) throws IOException {
+        if (pidfd < 0) return;
+        int r = Libc.pidfdSendSignal(pidfd, sig);
+        if (r < 0 && -r != Errno.ESRCH)
+            throw new IOException("cannot send signal " + sig + " to pid " + pid + ": " + Libc.errnoName(-r));
+    }
+
+    private void signalCgroup(int sig) throws IOException {
+        for (String p : dev.rbee.hive.monitor.cgroup.CgroupFiles.read(cgroup.get().resolve("cgroup.procs")).split("\n")) {
+            if (p.isBlank()) continue;
+            int r = Libc.kill(Integer.parseInt(p.strip()), sig); // cgroup members: a reused pid would not be listed
+            if (r < 0 && -r != Errno.ESRCH)
+                throw new IOException("cannot send signal " + sig + " to pid " + p + " of " + cgroup.get() + ": " + Libc.errnoName(-r));
+        }
+    }
+
+    /** Releases the pidfd once the worker is gone. */
+    synchronized void closePidfd() {
+        if (pidfd >= 0) {
+            Libc.close(pidfd);
+            pidfd = -1;
+        }
     }
 
     @Override
     public String toString() {
-        return "Worker[pid=" + pid() + monitoring.map(m -> ", " + m.id()).orElse("") + "]";
+        return "Worker[pid=" + pid + monitoring.map(m -> ", " + m.id()).orElse("") + (adopted() ? ", adopted" : "") + "]";
     }
 }

@@ -1,6 +1,9 @@
 package dev.rbee.hive.monitor.cli;
 
+import dev.rbee.hive.monitor.ExitReport;
 import dev.rbee.hive.monitor.ExitStatus;
+import dev.rbee.hive.monitor.json.Wire;
+import sun.misc.Signal;
 import dev.rbee.hive.monitor.Limits;
 import dev.rbee.hive.monitor.Output;
 import dev.rbee.hive.monitor.ProcessMonitor;
@@ -10,13 +13,14 @@ import dev.rbee.hive.monitor.WorkerSpec;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Set;
 
 /** rbee-mon run: start a program in its cgroup leaf and exit with its status. */
 final class RunCommand {
     private static final Set<String> VALUES = Set.of("group", "instance", "cpu", "cpu-weight", "memory-max",
-            "memory-high", "swap-max", "pids-max", "io", "log");
-    private static final Set<String> FLAGS = Set.of("quiet");
+            "memory-high", "swap-max", "pids-max", "io", "log", "grace");
+    private static final Set<String> FLAGS = Set.of("quiet", "json");
 
     private RunCommand() {}
 
@@ -48,8 +52,21 @@ final class RunCommand {
                 default -> 125;
             };
         }
-        ExitStatus status = w.onExit().join();
-        return status.shellValue();
+        Duration grace = a.get("grace").map(Durations::parse).orElse(Duration.ofSeconds(10));
+        // Ctrl-C or SIGTERM: stop the worker gracefully; the report below still prints and the cgroup goes.
+        for (String sig : new String[] {"INT", "TERM"}) {
+            Signal.handle(new Signal(sig), s -> Thread.ofPlatform().daemon().name("rbee-mon-stop").start(() -> {
+                try {
+                    w.stop(grace);
+                } catch (Exception e) {
+                    err.println("rbee-mon: stopping " + w + ": " + e.getMessage());
+                }
+            }));
+        }
+        ExitReport report = w.onExit().join();
+        if (a.has("json")) err.println(Wire.json(Wire.exitReport(report)));
+        else if (!a.has("quiet")) err.println("rbee-mon: " + report.summary());
+        return report.status().map(ExitStatus::shellValue).orElse(1);
     }
 
     private static int intOption(Args a, String name) throws UsageException {

@@ -102,6 +102,78 @@ public final class CgroupTree {
     }
 
     /**
+     * Removes an empty leaf (EBUSY retried, see {@link #RMDIR_BUDGET_MS}) and then
+     * its group directory if that is empty too.  A cgroup that still holds
+     * processes is never removed.  Returns whether the leaf is gone.
+     */
+    public synchronized boolean remove(Path leaf) {
+        try {
+            if (CgroupFiles.populated(leaf)) return false;
+            CgroupFiles.rmdir(leaf, RMDIR_BUDGET_MS);
+        } catch (IOException e) {
+            return false;
+        }
+        removeIfEmpty(leaf.getParent());
+        return true;
+    }
+
+    private void removeIfEmpty(Path group) {
+        try {
+            CgroupFiles.rmdir(group, 0); // ENOTEMPTY/EBUSY: another worker lives there
+        } catch (CgroupException ignored) {
+            // not empty: fine
+        }
+    }
+
+    /** The leaves {@code rbee.slice/{group}/{instance}} that exist now, whether populated or not. */
+    public List<Path> leaves() throws IOException {
+        List<Path> out = new ArrayList<>();
+        if (!Files.isDirectory(root)) return out;
+        try (var groups = Files.list(root)) {
+            for (Path g : groups.filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)).sorted().toList()) {
+                if (!dev.rbee.hive.monitor.Names.isValid(g.getFileName().toString())) continue;
+                try (var leaves = Files.list(g)) {
+                    leaves.filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS))
+                            .filter(p -> dev.rbee.hive.monitor.Names.isValid(p.getFileName().toString()))
+                            .sorted().forEach(out::add);
+                } catch (java.nio.file.NoSuchFileException gone) {
+                    // removed while we listed it
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Removes every empty leaf and then every empty group (leftovers of a
+     * supervisor that died).  Populated leaves are left alone.  Returns what
+     * was removed.
+     */
+    public synchronized List<Path> cleanupStale() throws IOException {
+        List<Path> removed = new ArrayList<>();
+        for (Path leaf : leaves()) {
+            if (CgroupFiles.populated(leaf)) continue;
+            try {
+                if (CgroupFiles.rmdir(leaf, RMDIR_BUDGET_MS)) removed.add(leaf);
+            } catch (CgroupException e) {
+                // populated again meanwhile (a spawn reused it): leave it
+            }
+        }
+        if (Files.isDirectory(root)) {
+            try (var groups = Files.list(root)) {
+                for (Path g : groups.filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)).toList()) {
+                    try {
+                        if (CgroupFiles.rmdir(g, 0)) removed.add(g);
+                    } catch (CgroupException notEmpty) {
+                        // a group with live workers
+                    }
+                }
+            }
+        }
+        return removed;
+    }
+
+    /**
      * Enables, from the top down, each controller that a limit or a stat needs,
      * in every directory of {@code chain} (the parents of the leaf, outermost first).
      */

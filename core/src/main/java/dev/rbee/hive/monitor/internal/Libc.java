@@ -38,6 +38,12 @@ public final class Libc {
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle RMDIR = errnoCall("rmdir", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     private static final MethodHandle KILL = errnoCall("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle SYSCALL4 = errnoCall("syscall",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
+            Linker.Option.firstVariadicArg(1));
+    private static final MethodHandle EVENTFD = errnoCall("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle POLL = errnoCall("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+    private static final MethodHandle READ = errnoCall("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
     private static final MethodHandle SYSCONF = LINKER.downcallHandle(
             LIBC.find("sysconf").orElseThrow(), FunctionDescriptor.of(JAVA_LONG, JAVA_INT));
     private static final MethodHandle GETUID = LINKER.downcallHandle(
@@ -124,6 +130,68 @@ public final class Libc {
             MemorySegment st = a.allocate(CAPTURE);
             int r = (int) KILL.invokeExact(st, pid, sig);
             return r == 0 ? 0 : -errnoOf(st);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static final long SYS_PIDFD_SEND_SIGNAL = 424, SYS_PIDFD_OPEN = 434;
+
+    /** pidfd_open(2): an fd that names this very process, immune to pid reuse; fd or -errno. */
+    public static int pidfdOpen(long pid) {
+        return (int) syscall(SYS_PIDFD_OPEN, pid, 0, 0, 0);
+    }
+
+    /** pidfd_send_signal(2); 0 or -errno (ESRCH once the process has exited). */
+    public static int pidfdSendSignal(int pidfd, int sig) {
+        return (int) syscall(SYS_PIDFD_SEND_SIGNAL, pidfd, sig, 0, 0);
+    }
+
+    private static long syscall(long nr, long a, long b, long c, long d) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment st = arena.allocate(CAPTURE);
+            long r = (long) SYSCALL4.invokeExact(st, nr, a, b, c, d);
+            return r >= 0 ? r : -errnoOf(st);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static final int EFD_CLOEXEC = 0x80000, POLLIN = 1;
+
+    /** eventfd(2) with EFD_CLOEXEC; fd or -errno. */
+    public static int eventfd() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CAPTURE);
+            int r = (int) EVENTFD.invokeExact(st, 0, EFD_CLOEXEC);
+            return r >= 0 ? r : -errnoOf(st);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Adds 1 to an eventfd (wakes a poller). */
+    public static int eventfdSignal(int fd) {
+        return write(fd, new byte[] {1, 0, 0, 0, 0, 0, 0, 0});
+    }
+
+    /** Reads up to {@code buf.byteSize()} bytes; count or -errno. */
+    public static long read(int fd, MemorySegment buf) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CAPTURE);
+            long r = (long) READ.invokeExact(st, fd, buf, buf.byteSize());
+            return r >= 0 ? r : -errnoOf(st);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** poll(2) over {@code n} struct pollfd {int fd; short events; short revents;}; count or -errno. */
+    public static int poll(MemorySegment pollfds, int n, int timeoutMillis) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CAPTURE);
+            int r = (int) POLL.invokeExact(st, pollfds, (long) n, timeoutMillis);
+            return r >= 0 ? r : -errnoOf(st);
         } catch (Throwable t) {
             throw rethrow(t);
         }

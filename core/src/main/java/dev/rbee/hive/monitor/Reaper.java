@@ -1,0 +1,89 @@
+package dev.rbee.hive.monitor;
+
+import dev.rbee.hive.monitor.cgroup.CgroupKiller;
+import dev.rbee.hive.monitor.cgroup.CgroupTree;
+import dev.rbee.hive.monitor.stats.CgroupCounters;
+import dev.rbee.hive.monitor.stats.CgroupCounters.Field;
+import dev.rbee.hive.monitor.stats.CgroupReader;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Consumer;
+
+/**
+ * The end of a worker's life, once its main process has exited: like systemd
+ * with KillMode=control-group, whatever it left running in its cgroup is
+ * killed; then its final figures are read and its cgroup removed.
+ */
+final class Reaper {
+    /** How long the rest of the tree may take to die after cgroup.kill. */
+    private static final long EMPTY_TIMEOUT_MS = 5_000;
+
+    private static final ExecutorService REAPER = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "rbee-reaper");
+        t.setDaemon(true);
+        return t;
+    });
+
+    private Reaper() {}
+
+    /** Runs the end-of-life work for {@code w} when its main process exits. */
+    static void follow(Worker w, Optional<CgroupTree> tree, Consumer<Worker> gone) {
+        w.mainExit.thenAcceptAsync(status -> {
+            try {
+                w.report.complete(finish(w, status, tree));
+            } catch (Throwable t) {
+                w.report.completeExceptionally(t);
+            } finally {
+                w.closePidfd();
+                gone.accept(w);
+            }
+        }, REAPER);
+    }
+
+    private static ExitReport finish(Worker w, Optional<ExitStatus> status, Optional<CgroupTree> tree) throws IOException {
+        Duration runtime = Duration.between(w.startedAt(), Instant.now());
+        Map<String, String> absent = new LinkedHashMap<>();
+        if (status.isEmpty()) absent.put("exit_code", "adopted worker: not our child, so its exit status is not ours to read");
+        OptionalLong oom = OptionalLong.empty(), cpu = OptionalLong.empty(), peak = OptionalLong.empty(),
+                rbytes = OptionalLong.empty(), wbytes = OptionalLong.empty();
+        boolean removed = false;
+        if (w.cgroup().isPresent()) {
+            Path leaf = w.cgroup().get();
+            if (!CgroupKiller.awaitEmpty(leaf, 0)) {
+                CgroupKiller.kill(leaf);
+                if (!CgroupKiller.awaitEmpty(leaf, EMPTY_TIMEOUT_MS))
+                    throw new IOException("processes of " + leaf + " still alive " + EMPTY_TIMEOUT_MS + " ms after cgroup.kill");
+            }
+            try (CgroupReader reader = new CgroupReader(leaf)) {
+                CgroupCounters c = new CgroupCounters();
+                if (reader.read(c)) {
+                    oom = field(c, Field.MEMORY_EVENTS_OOM_KILL, "oom_kills", absent);
+                    cpu = field(c, Field.CPU_USAGE_USEC, "cpu_usage_usec", absent);
+                    peak = field(c, Field.MEMORY_PEAK, "memory_peak_bytes", absent);
+                    rbytes = field(c, Field.IO_RBYTES, "io_read_bytes", absent);
+                    wbytes = field(c, Field.IO_WBYTES, "io_write_bytes", absent);
+                } else {
+                    absent.put("cgroup", "cgroup " + leaf + " was removed before its final figures could be read");
+                }
+            }
+            removed = tree.orElseThrow().remove(leaf);
+        }
+        return new ExitReport(w.monitoring(), w.pid(), status, runtime, w.killedByStop, oom, cpu, peak, rbytes, wbytes,
+                absent, removed);
+    }
+
+    private static OptionalLong field(CgroupCounters c, Field f, String name, Map<String, String> absent) {
+        if (c.isPresent(f)) return OptionalLong.of(c.get(f));
+        absent.put(name, c.reason(f));
+        return OptionalLong.empty();
+    }
+}
