@@ -1,10 +1,13 @@
 package dev.rbee.hive.monitor.cgroup;
 
 import dev.rbee.hive.monitor.Limits;
+import dev.rbee.hive.monitor.stats.CgroupCounters.Field;
+import dev.rbee.hive.monitor.stats.SingleValueFile;
+import dev.rbee.hive.monitor.stats.StatFile;
 
 import java.util.List;
 
-/** pids: pids.max. */
+/** pids: writes pids.max; reads pids.current and pids.max. */
 public final class PidsController implements Controller {
     public static final PidsController INSTANCE = new PidsController();
 
@@ -19,5 +22,17 @@ public final class PidsController implements Controller {
         return l.pidsMax().stream()
                 .mapToObj(p -> new LimitWrite("pids", "pids.max", p == Long.MAX_VALUE ? "max" : Long.toString(p)))
                 .toList();
+    }
+
+    // ---- stats ----------------------------------------------------------------
+
+    public static final String NOT_ENABLED = "pids controller not enabled";
+
+    private static final StatFile CURRENT = new SingleValueFile("pids.current", Field.PIDS_CURRENT, NOT_ENABLED);
+    private static final StatFile MAX = new SingleValueFile("pids.max", Field.PIDS_MAX, NOT_ENABLED);
+
+    /** pids.current and pids.max ("max" reads as Long.MAX_VALUE). */
+    public List<StatFile> statFiles() {
+        return List.of(CURRENT, MAX);
     }
 }
