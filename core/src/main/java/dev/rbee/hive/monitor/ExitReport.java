@@ -42,7 +42,7 @@ public record ExitReport(Optional<MonitorConfig> worker, long pid, Optional<Exit
         b.append(worker.map(MonitorConfig::id).orElse("worker")).append(" pid ").append(pid).append(": ");
         b.append(status.map(ExitStatus::toString).orElse("exited (status unknown: " + absent.get("exit_code") + ")"));
         if (oomKilled()) b.append(", OOM-killed");
-        if (killedByStop) b.append(", killed after the grace period");
+        if (killedByStop) b.append(", tree SIGKILLed by stop/kill");
         b.append(String.format(" after %.1f s", runtime.toMillis() / 1000.0));
         cpuUsageUsec.ifPresent(u -> b.append(String.format(", cpu %.2f s", u / 1e6)));
         memoryPeakBytes.ifPresent(p -> b.append(String.format(", memory peak %.1f MiB", p / 1048576.0)));

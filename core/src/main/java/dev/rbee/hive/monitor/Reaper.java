@@ -38,14 +38,18 @@ final class Reaper {
     /** Runs the end-of-life work for {@code w} when its main process exits. */
     static void follow(Worker w, Optional<CgroupTree> tree, Consumer<Worker> gone) {
         w.mainExit.thenAcceptAsync(status -> {
+            ExitReport report = null;
+            Throwable failure = null;
             try {
-                w.report.complete(finish(w, status, tree));
+                report = finish(w, status, tree);
             } catch (Throwable t) {
-                w.report.completeExceptionally(t);
-            } finally {
-                w.closePidfd();
-                gone.accept(w);
+                failure = t;
             }
+            // Release everything before anyone waiting on the report wakes up.
+            w.closePidfd();
+            gone.accept(w);
+            if (failure == null) w.report.complete(report);
+            else w.report.completeExceptionally(failure);
         }, REAPER);
     }
 

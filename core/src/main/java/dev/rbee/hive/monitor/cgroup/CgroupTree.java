@@ -104,12 +104,13 @@ public final class CgroupTree {
     /**
      * Removes an empty leaf (EBUSY retried, see {@link #RMDIR_BUDGET_MS}) and then
      * its group directory if that is empty too.  A cgroup that still holds
-     * processes is never removed.  Returns whether the leaf is gone.
+     * processes is never removed.  Returns whether the leaf is gone (also when
+     * someone else removed it first, e.g. a second monitor that adopted it).
      */
     public synchronized boolean remove(Path leaf) {
         try {
             if (CgroupFiles.populated(leaf)) return false;
-            CgroupFiles.rmdir(leaf, RMDIR_BUDGET_MS);
+            CgroupFiles.rmdir(leaf, RMDIR_BUDGET_MS); // false: already gone
         } catch (IOException e) {
             return false;
         }

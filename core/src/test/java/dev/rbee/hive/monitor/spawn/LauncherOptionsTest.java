@@ -30,8 +30,8 @@ class LauncherOptionsTest {
 
     private String output(WorkerSpec.Builder spec) throws Exception {
         Worker w = monitor.spawn(spec.withMonitoring(group, "1").output(Output.pipe()).build());
-        String out = new String(w.process().getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(0, w.onExit().get(10, TimeUnit.SECONDS).shellValue(), out);
+        String out = new String(w.process().orElseThrow().getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, w.onExit().get(10, TimeUnit.SECONDS).status().orElseThrow().shellValue(), out);
         return out.strip();
     }
 
@@ -101,8 +101,10 @@ class LauncherOptionsTest {
     @Test
     void parentDeathSignal() throws Exception {
         String launcher = TestEnv.launcher().toString();
-        long with = Long.parseLong(sh("(" + launcher + " --no-cgroup --pdeathsig 9 -- /bin/sleep 30 >/dev/null 2>&1 & echo $!)").strip());
-        long without = Long.parseLong(sh("(" + launcher + " --no-cgroup -- /bin/sleep 30 >/dev/null 2>&1 & echo $!)").strip());
+        // The subshell lives 0.3 s, long enough for the launcher's prctl, then exits.
+        long with = Long.parseLong(sh("(" + launcher + " --no-cgroup --pdeathsig 9 --expect-ppid $BASHPID -- /bin/sleep 30"
+                + " >/dev/null 2>&1 & echo $!; sleep 0.3)").strip());
+        long without = Long.parseLong(sh("(" + launcher + " --no-cgroup -- /bin/sleep 30 >/dev/null 2>&1 & echo $!; sleep 0.3)").strip());
         try {
             long deadline = System.currentTimeMillis() + 5000;
             while (ProcessHandle.of(with).map(ProcessHandle::isAlive).orElse(false) && System.currentTimeMillis() < deadline)
@@ -130,9 +132,9 @@ class LauncherOptionsTest {
         t.join();
         Thread.sleep(300);
         try {
-            assertTrue(w[0].process().isAlive(), "worker killed when the spawning thread ended");
+            assertTrue(w[0].process().orElseThrow().isAlive(), "worker killed when the spawning thread ended");
         } finally {
-            w[0].process().destroyForcibly();
+            w[0].process().orElseThrow().destroyForcibly();
             w[0].onExit().join();
         }
     }

@@ -36,7 +36,7 @@ class RaceTest {
         for (int i = 0; i < RUNS; i++) {
             Worker w = monitor.spawn(WorkerSpec.command(prog.toString())
                     .withMonitoring(group, "i" + (i % 4)).output(dev.rbee.hive.monitor.Output.pipe()).build());
-            String out = new String(w.process().getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+            String out = new String(w.process().orElseThrow().getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
             w.onExit().join();
             String expected = "/" + TestEnv.cgroupMount().relativize(w.cgroup().orElseThrow());
             for (String line : out.strip().split("\n")) {

@@ -103,9 +103,9 @@ class SpawnFailureTest {
             assertEquals(Step.BUSY, e.step());
             assertTrue(e.getMessage().contains("instance busy"), e.getMessage());
             assertTrue(Files.isDirectory(root.resolve(group).resolve("1")), "the busy leaf must stay");
-            assertTrue(first.process().isAlive(), "the running worker must be untouched");
+            assertTrue(first.process().orElseThrow().isAlive(), "the running worker must be untouched");
         } finally {
-            first.process().destroyForcibly();
+            first.process().orElseThrow().destroyForcibly();
             first.onExit().join();
         }
     }
@@ -114,7 +114,7 @@ class SpawnFailureTest {
     void emptyLeftoverLeafIsReused() throws Exception {
         Files.createDirectories(root.resolve(group).resolve("1"));
         Worker w = monitor.spawn(WorkerSpec.command("/bin/true").withMonitoring(group, "1").build());
-        assertEquals(0, w.onExit().join().shellValue());
+        assertEquals(0, w.onExit().join().status().orElseThrow().shellValue());
     }
 
     @Test
