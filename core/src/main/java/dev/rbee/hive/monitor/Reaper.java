@@ -7,6 +7,7 @@ import dev.rbee.hive.monitor.stats.CgroupCounters.Field;
 import dev.rbee.hive.monitor.stats.CgroupReader;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -62,22 +63,25 @@ final class Reaper {
         boolean removed = false;
         if (w.cgroup().isPresent()) {
             Path leaf = w.cgroup().get();
-            if (!CgroupKiller.awaitEmpty(leaf, 0)) {
-                CgroupKiller.kill(leaf);
-                if (!CgroupKiller.awaitEmpty(leaf, EMPTY_TIMEOUT_MS))
-                    throw new IOException("processes of " + leaf + " still alive " + EMPTY_TIMEOUT_MS + " ms after cgroup.kill");
-            }
-            try (CgroupReader reader = new CgroupReader(leaf)) {
-                CgroupCounters c = new CgroupCounters();
-                if (reader.read(c)) {
+            try {
+                if (!CgroupKiller.awaitEmpty(leaf, 0)) {
+                    CgroupKiller.kill(leaf);
+                    if (!CgroupKiller.awaitEmpty(leaf, EMPTY_TIMEOUT_MS))
+                        throw new IOException("processes of " + leaf + " still alive " + EMPTY_TIMEOUT_MS + " ms after cgroup.kill");
+                }
+                try (CgroupReader reader = new CgroupReader(leaf)) {
+                    CgroupCounters c = new CgroupCounters();
+                    if (!reader.read(c)) throw new java.nio.file.NoSuchFileException(leaf.toString());
                     oom = field(c, Field.MEMORY_EVENTS_OOM_KILL, "oom_kills", absent);
                     cpu = field(c, Field.CPU_USAGE_USEC, "cpu_usage_usec", absent);
                     peak = field(c, Field.MEMORY_PEAK, "memory_peak_bytes", absent);
                     rbytes = field(c, Field.IO_RBYTES, "io_read_bytes", absent);
                     wbytes = field(c, Field.IO_WBYTES, "io_write_bytes", absent);
-                } else {
-                    absent.put("cgroup", "cgroup " + leaf + " was removed before its final figures could be read");
                 }
+            } catch (IOException e) {
+                if (Files.isDirectory(leaf)) throw e;
+                // Another monitor (one that adopted this worker, or its spawner) cleaned up first.
+                absent.put("cgroup", "cgroup " + leaf + " was removed by another monitor before its final figures were read");
             }
             removed = tree.orElseThrow().remove(leaf);
         }
