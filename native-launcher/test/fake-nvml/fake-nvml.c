@@ -10,8 +10,9 @@
  *   sample DEV PID TIMESTAMP_US SM MEM  a per-process utilization sample
  *   count N                           nvmlDeviceGetCount_v2 reports N (0: no GPU)
  *   init-error CODE                   nvmlInit_v2 fails with CODE
- *   error FUNCTION CODE [TIMES]       FUNCTION returns CODE (TIMES times, default always)
- *   hang FUNCTION MS [TIMES]          FUNCTION sleeps MS first (TIMES times, default always)
+ *   error FUNCTION CODE [TIMES [SKIP]]  FUNCTION returns CODE, TIMES times (default
+ *                                     always) after the first SKIP calls (default 0)
+ *   hang FUNCTION MS [TIMES [SKIP]]   FUNCTION first sleeps MS, likewise
  *   insufficient-size-once EXTRA      the first filling call for compute processes
  *                                     answers NVML_ERROR_INSUFFICIENT_SIZE, asking for
  *                                     EXTRA more entries than offered (processes
@@ -84,7 +85,7 @@ struct device {
     struct sample samples[MAXPROC];
 };
 /* error/hang rules: FUNCTION -> code or delay, for `times` calls (-1: always) */
-struct rule { char fn[64]; int code; int ms; int times; };
+struct rule { char fn[64]; int code; int ms; int times; int skip; };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int refs;                      /* nvmlInit_v2 minus nvmlShutdown, as NVML counts */
@@ -111,19 +112,20 @@ static void logf_(const char *fmt, ...) {
  * error code, or NVML_SUCCESS to go on.  The sleep happens without the lock,
  * so that other calls are not blocked behind it (as in a real hung driver
  * call, only the caller waits). */
+static int fires(struct rule *r, const char *fn) {
+    if (strcmp(r->fn, fn) || r->times == 0) return 0;
+    if (r->skip > 0) { r->skip--; return 0; }
+    if (r->times > 0) r->times--;
+    return 1;
+}
+
 static nvmlReturn_t scripted(const char *fn) {
     int ms = 0, code = NVML_SUCCESS;
     pthread_mutex_lock(&lock);
     for (int i = 0; i < nhangs; i++)
-        if (!strcmp(hangs[i].fn, fn) && hangs[i].times != 0) {
-            ms = hangs[i].ms;
-            if (hangs[i].times > 0) hangs[i].times--;
-        }
+        if (fires(&hangs[i], fn)) ms = hangs[i].ms;
     for (int i = 0; i < nerrors; i++)
-        if (!strcmp(errors[i].fn, fn) && errors[i].times != 0) {
-            code = errors[i].code;
-            if (errors[i].times > 0) errors[i].times--;
-        }
+        if (fires(&errors[i], fn)) code = errors[i].code;
     pthread_mutex_unlock(&lock);
     if (ms > 0) {
         struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
@@ -133,11 +135,12 @@ static nvmlReturn_t scripted(const char *fn) {
 }
 
 static int parse_rule(struct rule *r, const char *line, int with_ms) {
-    int value, times = -1;
-    int n = sscanf(line, "%63s %d %d", r->fn, &value, &times);
+    int value, times = -1, skip = 0;
+    int n = sscanf(line, "%63s %d %d %d", r->fn, &value, &times, &skip);
     if (n < 2) return -1;
     if (with_ms) r->ms = value; else r->code = value;
     r->times = times;
+    r->skip = skip;
     return 0;
 }
 
@@ -220,7 +223,10 @@ EXPORT const char *nvmlErrorString(nvmlReturn_t r) {
 EXPORT nvmlReturn_t nvmlInit_v2(void) {
     pthread_mutex_lock(&lock);
     load_script();
-    int e = init_error;
+    pthread_mutex_unlock(&lock);
+    int e = scripted(__func__);      /* a slow or failing driver start */
+    if (!e) e = init_error;
+    pthread_mutex_lock(&lock);
     if (!e) refs++;
     pthread_mutex_unlock(&lock);
     logf_("nvmlInit_v2 -> %d", e);

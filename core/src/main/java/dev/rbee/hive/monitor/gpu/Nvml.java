@@ -63,11 +63,14 @@ final class Nvml implements AutoCloseable {
             JAVA_INT.withName("smUtil"), JAVA_INT.withName("memUtil"),
             JAVA_INT.withName("encUtil"), JAVA_INT.withName("decUtil"));
 
-    /** One sample's result; {@code errors} are the failed calls, as text. */
+    /**
+     * One sample's result; {@code errors} are the failed calls, as text.  {@code lastSeen}:
+     * per device index, the newest utilization sample timestamp, to pass to the next read.
+     */
     record Reading(List<GpuDevice> devices, List<GpuProcess> processes, Optional<String> absentReason,
-                   boolean processesComplete, List<String> errors) {
+                   boolean processesComplete, List<String> errors, Map<Integer, Long> lastSeen) {
         static Reading absent(String reason, List<String> errors) {
-            return new Reading(List.of(), List.of(), Optional.of(reason), false, errors);
+            return new Reading(List.of(), List.of(), Optional.of(reason), false, errors, Map.of());
         }
     }
 
@@ -86,8 +89,6 @@ final class Nvml implements AutoCloseable {
             getProcessUtilization = Optional.empty();
     private Optional<ProcessCall> processCall = Optional.empty();
     private boolean initialized;
-    /** Per device index: the newest sample timestamp seen, passed back so NVML returns only newer samples. */
-    private final Map<Integer, Long> lastSeen = new HashMap<>();
 
     private Nvml(String library, Optional<String> absent) {
         this.library = library;
@@ -178,8 +179,12 @@ final class Nvml implements AutoCloseable {
         return processCall.map(c -> c.symbol() + " (" + c.layout().byteSize() + "-byte entries)");
     }
 
-    /** Reads every device and its processes. */
-    Reading read() {
+    /**
+     * Reads every device and its processes.  {@code lastSeen} (from the previous
+     * reading the caller used) makes NVML return only newer utilization samples;
+     * the caller keeps it, so that a reading it dropped (too late) loses no samples.
+     */
+    Reading read(Map<Integer, Long> lastSeen) {
         if (absent.isPresent()) return Reading.absent(absent.get(), List.of());
         List<String> errors = new ArrayList<>();
         try (Arena a = Arena.ofConfined()) {
@@ -194,6 +199,7 @@ final class Nvml implements AutoCloseable {
 
             List<GpuDevice> devices = new ArrayList<>();
             List<GpuProcess> processes = new ArrayList<>();
+            Map<Integer, Long> seen = new HashMap<>(lastSeen);
             boolean complete = processCall.isPresent();
             if (!complete) errors.add("NVML: " + library + " exports no nvmlDeviceGetComputeRunningProcesses call");
             for (int i = 0; i < count; i++) {
@@ -204,10 +210,10 @@ final class Nvml implements AutoCloseable {
                     continue;
                 }
                 devices.add(d.get());
-                Optional<List<GpuProcess>> ps = readProcesses(a, i, dev.get(), errors);
+                Optional<List<GpuProcess>> ps = readProcesses(a, i, dev.get(), seen, errors);
                 if (ps.isPresent()) processes.addAll(ps.get()); else complete = false;
             }
-            return new Reading(devices, processes, Optional.empty(), complete, errors);
+            return new Reading(devices, processes, Optional.empty(), complete, errors, Map.copyOf(seen));
         } catch (Throwable t) {
             errors.add("NVML binding failed: " + t);
             return Reading.absent("NVML error: " + errors.getLast(), errors);
@@ -275,8 +281,8 @@ final class Nvml implements AutoCloseable {
     }
 
     /** The compute processes of one device with their SM utilization; empty when the list could not be read. */
-    private Optional<List<GpuProcess>> readProcesses(Arena a, int i, MemorySegment dev, List<String> errors)
-            throws Throwable {
+    private Optional<List<GpuProcess>> readProcesses(Arena a, int i, MemorySegment dev, Map<Integer, Long> lastSeen,
+                                                     List<String> errors) throws Throwable {
         if (processCall.isEmpty()) return Optional.empty();
         ProcessCall call = processCall.get();
         long stride = call.layout().byteSize();
@@ -303,7 +309,7 @@ final class Nvml implements AutoCloseable {
             int want = Math.max(n, offered);
             buf = a.allocate(call.layout(), want + want / 2 + 4);
         }
-        Map<Long, Integer> sm = smUtilization(a, i, dev, errors);
+        Map<Long, Integer> sm = smUtilization(a, i, dev, lastSeen, errors);
         List<GpuProcess> list = new ArrayList<>(n);
         for (int k = 0; k < n; k++) {
             long base = k * stride;
@@ -320,9 +326,10 @@ final class Nvml implements AutoCloseable {
      * pid -> SM utilization of the newest sample newer than the last one seen on this
      * device.  Samples of pids that are not compute processes (graphics) are not
      * attributed.  Not supported or no new samples: an empty map, not an error.
+     * Advances {@code lastSeen} for this device.
      */
-    private Map<Long, Integer> smUtilization(Arena a, int i, MemorySegment dev, List<String> errors)
-            throws Throwable {
+    private Map<Long, Integer> smUtilization(Arena a, int i, MemorySegment dev, Map<Integer, Long> lastSeen,
+                                             List<String> errors) throws Throwable {
         Map<Long, Integer> sm = new HashMap<>();
         if (getProcessUtilization.isEmpty()) return sm;
         MethodHandle fn = getProcessUtilization.get();

@@ -211,13 +211,17 @@ class GpuSamplerTest {
 
     @Test
     void hungCallIsBoundedCountedAndRecovers() throws Exception {
-        FakeNvml.script(dir, twoGpus("hang nvmlDeviceGetCount_v2 1500 1"));
+        // The second nvmlDeviceGetCount_v2 call (second sample) hangs for 1.5 s.
+        FakeNvml.script(dir, twoGpus("hang nvmlDeviceGetCount_v2 1500 1 1"));
         try (GpuSampler s = sampler("")) {
+            assertTrue(awaitPresent(s).present());
+
             long t0 = System.nanoTime();
             GpuSnapshot first = s.sample();
             long firstMs = (System.nanoTime() - t0) / 1_000_000;
             assertEquals(Optional.of("NVML did not answer within 200 ms"), first.absentReason());
             assertEquals(1, first.errorCount());
+            assertEquals(first.absentReason(), first.lastError());
             assertTrue(firstMs < 1000, "sample took " + firstMs + " ms");
 
             t0 = System.nanoTime();
@@ -227,14 +231,33 @@ class GpuSamplerTest {
             assertEquals(2, busy.errorCount());
             assertTrue(busyMs < 100, "busy sample took " + busyMs + " ms");
 
-            GpuSnapshot later = busy;
-            for (long end = System.nanoTime() + 10_000_000_000L; !later.present() && System.nanoTime() < end; ) {
-                Thread.sleep(100);
-                later = s.sample();
-            }
+            GpuSnapshot later = awaitPresent(s);
             assertEquals(DEVICES, later.devices(), "NVML answers again once the call returns");
             assertTrue(later.errorCount() >= 2);
         }
+    }
+
+    @Test
+    void slowStartIsNotAnError() throws Exception {
+        FakeNvml.script(dir, twoGpus("hang nvmlInit_v2 700 1"));
+        try (GpuSampler s = sampler("")) {
+            GpuSnapshot first = s.sample();
+            assertTrue(first.absentReason().orElseThrow().startsWith("NVML starting: "), first.toString());
+            GpuSnapshot later = awaitPresent(s);
+            assertEquals(DEVICES, later.devices());
+            assertEquals(PROCESSES, later.processes(), "the dropped late reading used up no utilization samples");
+            assertEquals(0, later.errorCount());
+        }
+    }
+
+    /** Samples every 100 ms until NVML answers (10 s at most). */
+    static GpuSnapshot awaitPresent(GpuSampler s) throws InterruptedException {
+        GpuSnapshot snap = s.sample();
+        for (long end = System.nanoTime() + 10_000_000_000L; !snap.present() && System.nanoTime() < end; ) {
+            Thread.sleep(100);
+            snap = s.sample();
+        }
+        return snap;
     }
 
     @Test
