@@ -1,0 +1,24 @@
+package dev.rbee.hive.monitor.gpu;
+
+import java.util.Objects;
+import java.util.OptionalInt;
+
+/**
+ * One GPU as NVML reports it.  Utilization and temperature are empty where the
+ * device does not support them or the call failed (the failure is counted in
+ * the snapshot); they are never a made-up zero.
+ *
+ * @param index            NVML device index
+ * @param memoryTotalBytes nvmlMemory_t.total
+ * @param memoryUsedBytes  nvmlMemory_t.used (all processes, plus the driver's own reservation)
+ * @param utilizationPct   nvmlUtilization_t.gpu: percent of the last sample period a kernel ran
+ */
+public record GpuDevice(int index, String uuid, String name, long memoryTotalBytes, long memoryUsedBytes,
+                        OptionalInt utilizationPct, OptionalInt temperatureC) {
+    public GpuDevice {
+        Objects.requireNonNull(uuid);
+        Objects.requireNonNull(name);
+        Objects.requireNonNull(utilizationPct);
+        Objects.requireNonNull(temperatureC);
+    }
+}
