@@ -28,7 +28,7 @@ public record ExitReport(Optional<MonitorConfig> worker, long pid, Optional<Exit
                          OptionalLong memoryPeakBytes, OptionalLong ioReadBytes, OptionalLong ioWriteBytes,
                          Map<String, String> absent, boolean cgroupRemoved) {
     public ExitReport {
-        absent = Map.copyOf(absent);
+        absent = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(absent));
     }
 
     /** The kernel counted at least one OOM kill in the worker's cgroup. */

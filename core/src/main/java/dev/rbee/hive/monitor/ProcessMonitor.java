@@ -4,7 +4,9 @@ import dev.rbee.hive.monitor.SpawnException.Step;
 import dev.rbee.hive.monitor.cgroup.CgroupMount;
 import dev.rbee.hive.monitor.cgroup.CgroupTree;
 import dev.rbee.hive.monitor.cgroup.CgroupFiles;
+import dev.rbee.hive.monitor.gpu.GpuSampler;
 import dev.rbee.hive.monitor.internal.Libc;
+import dev.rbee.hive.monitor.stats.StatsCollector;
 import dev.rbee.hive.monitor.proc.ProcStat;
 import dev.rbee.hive.monitor.spawn.ExitWatcher;
 import dev.rbee.hive.monitor.spawn.Launcher;
@@ -41,6 +43,7 @@ public final class ProcessMonitor {
     private final Optional<CgroupTree> tree;
     private final Optional<Path> launcherPath;
     private Spawner spawner;
+    private StatsCollector collector;
     /** Live workers by "group/instance": spawned here or adopted. */
     private final Map<String, Worker> live = new ConcurrentHashMap<>();
 
@@ -175,6 +178,51 @@ public final class ProcessMonitor {
     public Optional<ExitReport> stop(String group, String instance, Duration grace) throws IOException, InterruptedException {
         Optional<Worker> w = worker(group, instance);
         return w.isEmpty() ? Optional.empty() : Optional.of(w.get().stop(grace));
+    }
+
+    /** A sampler over this monitor's tree: {@code monitor.sampler().interval(...).start()}. */
+    public Sampler.Builder sampler() {
+        return new Sampler.Builder(this);
+    }
+
+    StatsCollector newCollector(double alpha, Optional<GpuSampler> gpu) {
+        return new StatsCollector(requireTree(), alpha, gpu);
+    }
+
+    private synchronized StatsCollector collector() {
+        if (collector == null) collector = newCollector(1, Optional.empty());
+        return collector;
+    }
+
+    /** The live workers of the tree, as {@code group/instance} (no stats read). */
+    public List<MonitorConfig> enumerateAll() throws IOException {
+        List<MonitorConfig> out = new ArrayList<>();
+        if (tree.isEmpty()) return out;
+        for (Path leaf : tree.get().leaves())
+            if (CgroupFiles.populated(leaf))
+                out.add(new MonitorConfig(leaf.getParent().getFileName().toString(), leaf.getFileName().toString()));
+        return out;
+    }
+
+    /**
+     * Stats of every worker in the tree.  This monitor keeps each worker's
+     * previous counters, so rates (cpu_pct, io) are there from the second call
+     * on; call it about once per heartbeat.  GPU figures come with a {@link Sampler}.
+     */
+    public List<ProcessStats> collectAllWorkers() throws IOException {
+        if (tree.isEmpty()) return List.of();
+        return collector().collect(leaf -> true);
+    }
+
+    public List<ProcessStats> collectGroup(String group) throws IOException {
+        Names.check("group", group);
+        if (tree.isEmpty()) return List.of();
+        return collector().collect(leaf -> leaf.getParent().getFileName().toString().equals(group));
+    }
+
+    public Optional<ProcessStats> collectInstance(String group, String instance) throws IOException {
+        Path leaf = cgroupOf(group, instance);
+        return collector().collect(leaf::equals).stream().findFirst();
     }
 
     /**

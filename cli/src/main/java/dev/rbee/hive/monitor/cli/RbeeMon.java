@@ -10,10 +10,14 @@ public final class RbeeMon {
             commands:
               run --group G --instance I [--cpu 250%] [--cpu-weight N] [--memory-max 512M]
                   [--memory-high SIZE] [--swap-max SIZE] [--pids-max N] [--io "MAJ:MIN rbps=1M"]
-                  [--log FILE] [--grace 10s] [--quiet] [--json] -- PROGRAM ARGS...
+                  [--log FILE] [--grace 10s] [--interval 1s] [--quiet] [--stats-json] [--json]
+                  -- PROGRAM ARGS...
                   start PROGRAM inside rbee.slice/G/I, print its exit report and exit
                   with its exit status (128+N when killed by signal N); Ctrl-C or
-                  SIGTERM stops it gracefully
+                  SIGTERM stops it gracefully.  Every interval a stats line goes to
+                  stderr (--stats-json: one JSON object per line; --quiet: none)
+              stats [--group G] [--instance I] [--interval 1s] [--json]
+                  the workers' stats, after one interval so that rates exist
               stop G/I [--grace 10s] [--json]
                   SIGTERM the worker, SIGKILL its whole tree after the grace period
               backend   print which backend is active and why
@@ -34,6 +38,7 @@ public final class RbeeMon {
             return switch (argv[0]) {
                 case "run" -> RunCommand.run(argv, out, err);
                 case "stop" -> StopCommand.run(argv, out, err);
+                case "stats" -> StatsCommand.run(argv, out, err);
                 case "backend" -> BackendCommand.run(out);
                 default -> throw new UsageException("unknown command \"" + argv[0] + "\"");
             };

@@ -5,6 +5,7 @@ import dev.rbee.hive.monitor.ExitStatus;
 import dev.rbee.hive.monitor.json.Wire;
 import sun.misc.Signal;
 import dev.rbee.hive.monitor.Limits;
+import dev.rbee.hive.monitor.MonitorConfig;
 import dev.rbee.hive.monitor.Output;
 import dev.rbee.hive.monitor.ProcessMonitor;
 import dev.rbee.hive.monitor.SpawnException;
@@ -19,8 +20,8 @@ import java.util.Set;
 /** rbee-mon run: start a program in its cgroup leaf and exit with its status. */
 final class RunCommand {
     private static final Set<String> VALUES = Set.of("group", "instance", "cpu", "cpu-weight", "memory-max",
-            "memory-high", "swap-max", "pids-max", "io", "log", "grace");
-    private static final Set<String> FLAGS = Set.of("quiet", "json");
+            "memory-high", "swap-max", "pids-max", "io", "log", "grace", "interval");
+    private static final Set<String> FLAGS = Set.of("quiet", "json", "stats-json");
 
     private RunCommand() {}
 
@@ -63,10 +64,35 @@ final class RunCommand {
                 }
             }));
         }
+        Duration interval = a.get("interval").map(Durations::parse).orElse(Duration.ofSeconds(1));
+        if (interval.isZero()) throw new UsageException("--interval must be positive");
+        Thread stats = null;
+        if (!a.has("quiet")) stats = statsLoop(monitor, ws.monitoring().orElseThrow(), w, interval, a.has("stats-json"), err);
         ExitReport report = w.onExit().join();
+        if (stats != null) stats.interrupt();
         if (a.has("json")) err.println(Wire.json(Wire.exitReport(report)));
         else if (!a.has("quiet")) err.println("rbee-mon: " + report.summary());
         return report.status().map(ExitStatus::shellValue).orElse(1);
+    }
+
+    /** Every interval, one line (or one JSON object) of the worker's stats on stderr. */
+    private static Thread statsLoop(ProcessMonitor monitor, MonitorConfig cfg, Worker w, Duration interval, boolean json,
+                                    PrintStream err) {
+        return Thread.ofPlatform().daemon().name("rbee-mon-stats").start(() -> {
+            try {
+                monitor.collectInstance(cfg.group(), cfg.instance()); // the first sample has no rates
+                while (w.isAlive()) {
+                    Thread.sleep(interval);
+                    var s = monitor.collectInstance(cfg.group(), cfg.instance());
+                    if (s.isEmpty() || !w.isAlive()) continue;
+                    err.println(json ? Wire.json(Wire.worker(s.get())) : "rbee-mon: " + StatsLine.of(s.get()));
+                }
+            } catch (InterruptedException e) {
+                // the worker ended
+            } catch (Exception e) {
+                err.println("rbee-mon: stats stopped: " + e.getMessage());
+            }
+        });
     }
 
     private static int intOption(Args a, String name) throws UsageException {

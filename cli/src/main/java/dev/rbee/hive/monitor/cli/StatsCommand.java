@@ -1,0 +1,63 @@
+package dev.rbee.hive.monitor.cli;
+
+import dev.rbee.hive.monitor.ProcessMonitor;
+import dev.rbee.hive.monitor.ProcessStats;
+import dev.rbee.hive.monitor.Sampler;
+import dev.rbee.hive.monitor.Snapshot;
+import dev.rbee.hive.monitor.json.Wire;
+
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+/** rbee-mon stats: one snapshot of the workers, taken after one interval so that rates exist. */
+final class StatsCommand {
+    private StatsCommand() {}
+
+    static int run(String[] argv, PrintStream out, PrintStream err) throws Exception {
+        Args a = Args.parse(argv, 1, Set.of("group", "instance", "interval"), Set.of("json"));
+        if (!a.rest().isEmpty()) throw new UsageException("unexpected argument \"" + a.rest().get(0) + "\"");
+        String group = a.get("group").map(g -> dev.rbee.hive.monitor.Names.check("group", g)).orElse(null);
+        String instance = a.get("instance").map(i -> dev.rbee.hive.monitor.Names.check("instance", i)).orElse(null);
+        Duration interval = a.get("interval").map(Durations::parse).orElse(Duration.ofSeconds(1));
+        ProcessMonitor monitor = ProcessMonitor.create();
+        Snapshot snap = secondRound(monitor, interval);
+        List<ProcessStats> workers = snap.workers().stream()
+                .filter(w -> group == null || w.group().equals(group))
+                .filter(w -> instance == null || w.instance().equals(instance)).toList();
+        if (a.has("json")) {
+            Map<String, Object> tree = Wire.hiveTelemetry(InetAddress.getLocalHost().getHostName(),
+                    new Snapshot(snap.timestamp(), snap.backend(), snap.node(), workers, snap.errors()));
+            out.println(Wire.json(tree));
+        } else {
+            out.println("backend: " + snap.backend());
+            out.printf("node: cpu %s%%, ram %s / %s MiB%n", StatsLine.num(snap.node().cpuPct(), 1),
+                    StatsLine.num(snap.node().ramUsedMb(), 0), StatsLine.num(snap.node().ramTotalMb(), 0));
+            if (workers.isEmpty()) out.println("no workers" + (group != null ? " in group " + group : ""));
+            workers.forEach(w -> out.println(StatsLine.of(w)));
+        }
+        snap.errors().forEach(e -> err.println("rbee-mon: not sampled: " + e));
+        return 0;
+    }
+
+    /** The second round of a sampler: the first one has no rates. */
+    static Snapshot secondRound(ProcessMonitor monitor, Duration interval) throws Exception {
+        CountDownLatch two = new CountDownLatch(2);
+        AtomicReference<Snapshot> last = new AtomicReference<>();
+        try (Sampler s = monitor.sampler().interval(interval).start()) {
+            s.addListener(snap -> {
+                last.set(snap);
+                two.countDown();
+            });
+            if (!two.await(interval.toMillis() * 3 + 10_000, TimeUnit.MILLISECONDS))
+                throw new IllegalStateException("sampler produced no second round");
+        }
+        return last.get();
+    }
+}

@@ -1,0 +1,61 @@
+package dev.rbee.hive.monitor;
+
+import dev.rbee.hive.monitor.stats.CgroupCounters.Field;
+import dev.rbee.hive.monitor.stats.Counters;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalDouble;
+import java.util.OptionalLong;
+
+/**
+ * One worker's stats at one moment.  Sizes in MiB ("_mb" on the wire) are
+ * 2^20 bytes; rates are per second over the time since the previous sample of
+ * the same worker, so the first sample has none.  Every value the kernel did
+ * not give is absent, and {@link #absent()} (or {@link Counters#absentReason})
+ * says why; nothing is ever reported as 0 for want of data.
+ *
+ * @param pid        the main process (the oldest in the cgroup)
+ * @param pids       every process in the cgroup
+ * @param cpuPct     100 = one core busy
+ * @param rssMb      memory.stat anon (the closest the kernel has to RSS; memory.current includes page cache)
+ * @param model      the value after {@code --model} in the main process's command line
+ * @param counters   every raw counter: cpu.stat, memory.*, io.stat, pids.*, pressure
+ * @param absent     why each absent derived value (by its wire name) is absent
+ */
+public record ProcessStats(String group, String instance, Path cgroup, long pid, List<Long> pids,
+                           OptionalDouble cpuPct, OptionalDouble rssMb, OptionalDouble ioReadMbS,
+                           OptionalDouble ioWriteMbS, OptionalDouble uptimeS, OptionalDouble gpuUtilPct,
+                           OptionalDouble vramMb, OptionalDouble totalVramMb, List<Integer> gpus,
+                           Optional<String> model, Counters counters, Map<String, String> absent,
+                           Instant timestamp) {
+    public ProcessStats {
+        pids = List.copyOf(pids);
+        gpus = List.copyOf(gpus);
+        absent = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(absent));
+    }
+
+    public String id() {
+        return group + "/" + instance;
+    }
+
+    public OptionalLong cpuUsageUsec() { return counters.get(Field.CPU_USAGE_USEC); }
+    public OptionalLong memoryCurrentBytes() { return counters.get(Field.MEMORY_CURRENT); }
+    public OptionalLong memoryAnonBytes() { return counters.get(Field.MEMORY_ANON); }
+    public OptionalLong memoryPeakBytes() { return counters.get(Field.MEMORY_PEAK); }
+    /** memory.max; empty when unlimited ("max") or when the memory controller is off. */
+    public OptionalLong memoryMaxBytes() { return limit(Field.MEMORY_MAX); }
+    public OptionalLong oomKills() { return counters.get(Field.MEMORY_EVENTS_OOM_KILL); }
+    public OptionalLong ioReadBytes() { return counters.get(Field.IO_RBYTES); }
+    public OptionalLong ioWriteBytes() { return counters.get(Field.IO_WBYTES); }
+    public OptionalLong nrThrottled() { return counters.get(Field.CPU_NR_THROTTLED); }
+    public OptionalLong pidsCurrent() { return counters.get(Field.PIDS_CURRENT); }
+
+    private OptionalLong limit(Field f) {
+        OptionalLong v = counters.get(f);
+        return v.isPresent() && v.getAsLong() == Long.MAX_VALUE ? OptionalLong.empty() : v;
+    }
+}

@@ -1,0 +1,18 @@
+package dev.rbee.hive.monitor;
+
+import dev.rbee.hive.monitor.proc.NodeStats;
+
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * One sampling round: every worker, the node, and the workers that could not
+ * be sampled (with why).  Immutable.
+ */
+public record Snapshot(Instant timestamp, Backend backend, NodeStats node, List<ProcessStats> workers,
+                       List<String> errors) {
+    public Snapshot {
+        workers = List.copyOf(workers);
+        errors = List.copyOf(errors);
+    }
+}

@@ -1,0 +1,90 @@
+package dev.rbee.hive.monitor.stats;
+
+import dev.rbee.hive.monitor.ProcessStats;
+import dev.rbee.hive.monitor.cgroup.CgroupTree;
+import dev.rbee.hive.monitor.gpu.GpuSampler;
+import dev.rbee.hive.monitor.gpu.GpuSnapshot;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Predicate;
+
+/**
+ * Samples the workers of a cgroup tree, keeping one {@link WorkerSeries} per
+ * leaf between calls so that the second call has rates.  The tree itself is
+ * the source of truth: workers started by anyone are found, and a series ends
+ * (its files closed) when its leaf goes away.  One failing worker never stops
+ * the others: its error is recorded and the rest are sampled.
+ */
+public final class StatsCollector implements AutoCloseable {
+    private final CgroupTree tree;
+    private final double alpha;
+    private final Optional<GpuSampler> gpu;
+    private final Map<Path, WorkerSeries> series = new HashMap<>();
+    private final List<String> errors = new ArrayList<>();
+
+    public StatsCollector(CgroupTree tree, double alpha, Optional<GpuSampler> gpu) {
+        this.tree = tree;
+        this.alpha = alpha;
+        this.gpu = gpu;
+    }
+
+    /** The workers (populated leaves) whose {@code group/instance} leaf path passes {@code which}. */
+    public synchronized List<ProcessStats> collect(Predicate<Path> which) throws IOException {
+        errors.clear();
+        List<Path> leaves = tree.leaves();
+        Set<Path> seen = new HashSet<>(leaves);
+        series.entrySet().removeIf(e -> {
+            if (seen.contains(e.getKey())) return false;
+            e.getValue().close();
+            return true;
+        });
+        Optional<GpuSnapshot> g = gpu.map(GpuSampler::sample);
+        Instant now = Instant.now();
+        long nanos = System.nanoTime();
+        List<ProcessStats> out = new ArrayList<>();
+        for (Path leaf : leaves) {
+            if (!which.test(leaf)) continue;
+            try {
+                WorkerSeries s = series.get(leaf);
+                if (s == null) {
+                    s = new WorkerSeries(leaf.getParent().getFileName().toString(), leaf.getFileName().toString(), leaf, alpha);
+                    series.put(leaf, s);
+                }
+                if (!s.read(nanos)) {
+                    series.remove(leaf).close(); // removed meanwhile: the series ends quietly
+                    continue;
+                }
+                if (s.populated()) out.add(s.stats(now, g));
+            } catch (IOException | RuntimeException e) {
+                WorkerSeries broken = series.remove(leaf);
+                if (broken != null) broken.close();
+                if (java.nio.file.Files.isDirectory(leaf)) errors.add(leaf + ": " + e);
+            }
+        }
+        return out;
+    }
+
+    /** Errors of the last {@link #collect} (workers skipped), for the snapshot. */
+    public synchronized List<String> errors() {
+        return List.copyOf(errors);
+    }
+
+    public synchronized Optional<GpuSnapshot> lastGpu() {
+        return gpu.map(GpuSampler::sample);
+    }
+
+    @Override
+    public synchronized void close() {
+        series.values().forEach(WorkerSeries::close);
+        series.clear();
+    }
+}

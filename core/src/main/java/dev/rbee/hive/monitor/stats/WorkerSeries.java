@@ -1,0 +1,190 @@
+package dev.rbee.hive.monitor.stats;
+
+import dev.rbee.hive.monitor.ProcessStats;
+import dev.rbee.hive.monitor.gpu.GpuSnapshot;
+import dev.rbee.hive.monitor.gpu.GpuUsage;
+import dev.rbee.hive.monitor.proc.ProcStat;
+import dev.rbee.hive.monitor.stats.CgroupCounters.Field;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalDouble;
+
+
+/**
+ * The sample series of one worker's cgroup: its files kept open, the previous
+ * counters for rates, and what is read once per main process (start time,
+ * model).  Not thread-safe: one sampling thread at a time.
+ *
+ * <p>Hot path: {@link #read} re-reads the kept-open files into reused
+ * counters and allocates nothing; {@link #stats} then builds the result,
+ * which is the only allocation of a sample.
+ */
+public final class WorkerSeries implements AutoCloseable {
+    static final double MIB = 1024.0 * 1024.0;
+
+    private final String group, instance;
+    private final CgroupReader reader;
+    private CgroupCounters current = new CgroupCounters(), previous = new CgroupCounters();
+    private long currentNanos, previousNanos;
+    private boolean hasPrevious;
+    private final double alpha;
+    private double cpuEma = Double.NaN, readEma = Double.NaN, writeEma = Double.NaN;
+    private long mainPid = -1;
+    private Optional<Instant> mainStart = Optional.empty();
+    private Optional<String> model = Optional.empty();
+
+    /** @param alpha EMA weight of the newest rate (1 = no smoothing) */
+    public WorkerSeries(String group, String instance, Path leaf, double alpha) throws IOException {
+        if (!(alpha > 0 && alpha <= 1)) throw new IllegalArgumentException("smoothing alpha must be in (0, 1]: " + alpha);
+        this.group = group;
+        this.instance = instance;
+        this.reader = new CgroupReader(leaf);
+        this.alpha = alpha;
+    }
+
+    public Path cgroup() {
+        return reader.dir();
+    }
+
+    /**
+     * Reads the cgroup now (no allocation).  Returns false when the cgroup is
+     * gone: the series has ended and its files are closed.
+     */
+    public boolean read(long nowNanos) throws IOException {
+        CgroupCounters t = previous;
+        previous = current;
+        current = t;
+        previousNanos = currentNanos;
+        hasPrevious = previousNanos != 0 && previous.isPresent(Field.CPU_USAGE_USEC);
+        if (!reader.read(current)) return false;
+        currentNanos = nowNanos;
+        // A counter that went backwards means a new cgroup under the same name: restart the series.
+        if (hasPrevious && (backwards(Field.CPU_USAGE_USEC) || backwards(Field.IO_RBYTES) || backwards(Field.IO_WBYTES))) {
+            hasPrevious = false;
+            cpuEma = readEma = writeEma = Double.NaN;
+        }
+        return true;
+    }
+
+    private boolean backwards(Field f) {
+        return current.isPresent(f) && previous.isPresent(f) && current.get(f) < previous.get(f);
+    }
+
+    /** Whether the last read found processes (empty leaves are not workers). */
+    public boolean populated() {
+        return current.pidCount() > 0;
+    }
+
+    /** The result of the last {@link #read}; GPU figures from {@code gpu} when given. */
+    public ProcessStats stats(Instant timestamp, Optional<GpuSnapshot> gpu) {
+        Map<String, String> absent = new LinkedHashMap<>();
+        List<Long> pids = new ArrayList<>(current.pidCount());
+        for (int i = 0; i < current.pidCount(); i++) pids.add(current.pid(i));
+        refreshMain(pids);
+
+        double dtSec = (currentNanos - previousNanos) / 1e9;
+        OptionalDouble cpu = OptionalDouble.empty(), rd = OptionalDouble.empty(), wr = OptionalDouble.empty();
+        if (hasPrevious && dtSec > 0) {
+            cpuEma = smooth(cpuEma, (current.get(Field.CPU_USAGE_USEC) - previous.get(Field.CPU_USAGE_USEC)) / 1e6 / dtSec * 100);
+            cpu = OptionalDouble.of(cpuEma);
+            if (current.isPresent(Field.IO_RBYTES) && previous.isPresent(Field.IO_RBYTES)) {
+                readEma = smooth(readEma, (current.get(Field.IO_RBYTES) - previous.get(Field.IO_RBYTES)) / MIB / dtSec);
+                writeEma = smooth(writeEma, (current.getOr(Field.IO_WBYTES, 0) - previous.getOr(Field.IO_WBYTES, 0)) / MIB / dtSec);
+                rd = OptionalDouble.of(readEma);
+                wr = OptionalDouble.of(writeEma);
+            }
+        }
+        if (cpu.isEmpty())
+            absent.put("cpu_pct", current.isPresent(Field.CPU_USAGE_USEC) ? "first sample: no rate yet" : current.reason(Field.CPU_USAGE_USEC));
+        if (rd.isEmpty()) {
+            String why = !current.isPresent(Field.IO_RBYTES) ? current.reason(Field.IO_RBYTES) : "first sample: no rate yet";
+            absent.put("io_r_mb_s", why);
+            absent.put("io_w_mb_s", why);
+        }
+        OptionalDouble rss = current.isPresent(Field.MEMORY_ANON)
+                ? OptionalDouble.of(current.get(Field.MEMORY_ANON) / MIB) : OptionalDouble.empty();
+        if (rss.isEmpty()) absent.put("rss_mb", current.reason(Field.MEMORY_ANON));
+        OptionalDouble uptime = mainStart.map(s -> OptionalDouble.of(Math.max(0, (timestamp.toEpochMilli() - s.toEpochMilli()) / 1000.0)))
+                .orElse(OptionalDouble.empty());
+        if (uptime.isEmpty()) absent.put("uptime_s", "the main process's start time could not be read");
+        if (model.isEmpty()) absent.put("model", "no --model argument in the main process's command line");
+
+        OptionalDouble gpuUtil = OptionalDouble.empty(), vram = OptionalDouble.empty(), totalVram = OptionalDouble.empty();
+        List<Integer> gpus = List.of();
+        if (gpu.isPresent() && gpu.get().present()) {
+            GpuUsage u = gpu.get().usageOf(new HashSet<>(pids));
+            gpus = u.deviceIndexes();
+            if (u.vramBytes().isPresent()) vram = OptionalDouble.of(u.vramBytes().getAsLong() / MIB);
+            else absent.put("vram_mb", "per-process GPU memory not available");
+            if (u.smUtilPct().isPresent()) gpuUtil = OptionalDouble.of(u.smUtilPct().getAsInt());
+            else absent.put("gpu_util_pct", "no per-process utilization sample");
+            long total = 0;
+            for (var d : gpu.get().devices()) if (gpus.contains(d.index())) total += d.memoryTotalBytes();
+            if (!gpus.isEmpty()) totalVram = OptionalDouble.of(total / MIB);
+            else absent.put("total_vram_mb", "the worker uses no GPU");
+        } else {
+            String why = gpu.flatMap(GpuSnapshot::absentReason).orElse("GPU sampling not enabled");
+            absent.put("gpu_util_pct", why);
+            absent.put("vram_mb", why);
+            absent.put("total_vram_mb", why);
+        }
+        return new ProcessStats(group, instance, reader.dir(), mainPid, pids, cpu, rss, rd, wr, uptime, gpuUtil, vram,
+                totalVram, gpus, model, new Counters(current), absent, timestamp);
+    }
+
+    private double smooth(double ema, double x) {
+        return Double.isNaN(ema) || alpha == 1 ? x : alpha * x + (1 - alpha) * ema;
+    }
+
+    /** The main process is the oldest in the cgroup; re-found (and its cmdline read) only when it changes. */
+    private void refreshMain(List<Long> pids) {
+        if (mainPid > 0 && pids.contains(mainPid)) return;
+        Optional<ProcStat> oldest = Optional.empty();
+        for (long p : pids) {
+            Optional<ProcStat> st = ProcStat.read(p);
+            if (st.isPresent() && (oldest.isEmpty() || st.get().startTimeTicks() < oldest.get().startTimeTicks())) oldest = st;
+        }
+        mainPid = oldest.map(ProcStat::pid).orElse(pids.isEmpty() ? -1 : pids.get(0));
+        mainStart = oldest.map(ProcStat::startedAt);
+        model = modelOf(mainPid);
+    }
+
+    /** The argument after "--model" (or the value of "--model=X") in /proc/PID/cmdline. */
+    static Optional<String> modelOf(long pid) {
+        try {
+            byte[] raw = Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline"));
+            return modelIn(new String(raw, StandardCharsets.UTF_8).split("\0"));
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    static Optional<String> modelIn(String[] argv) {
+        for (int i = 0; i < argv.length; i++) {
+            if (argv[i].equals("--model") && i + 1 < argv.length) return Optional.of(argv[i + 1]);
+            if (argv[i].startsWith("--model=")) return Optional.of(argv[i].substring(8));
+        }
+        return Optional.empty();
+    }
+
+    @Override
+    public void close() {
+        reader.close();
+    }
+
+    /** For tests and the benchmark: the counters of the last read. */
+    public CgroupCounters counters() {
+        return current;
+    }
+
+}
