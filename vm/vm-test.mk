@@ -1,0 +1,15 @@
+# Makefile fragment for the VM suite; in the root Makefile (after vm/vm.mk):
+#   include vm/vm-test.mk
+# `make vm-test` runs every test tagged "vm" inside the QEMU guest (vm/test.sh):
+# the guest image is built or taken from $(VM_CACHE) by vm/build.sh, the project
+# must be built already (make build: core classes, test classes, native-launcher).
+#   make vm-test VM_TEST=MemoryLimitVmTest                 one class
+#   make vm-test VM_TEST=MemoryLimitVmTest#oomKillIsReported one method
+#   make vm-test RBEE_SKIP_VM=1   where QEMU cannot run at all: skip, loudly
+# Prints "vm: N passed, N failed, N skipped"; JUnit XML in core/target/vm-reports/.
+VM_CACHE ?= .vm-cache
+
+.PHONY: vm-test
+
+vm-test:
+	VM_TEST='$(VM_TEST)' VM_TEST_TIMEOUT='$(VM_TEST_TIMEOUT)' RBEE_SKIP_VM='$(RBEE_SKIP_VM)' vm/test.sh $(VM_CACHE)
