@@ -32,8 +32,15 @@ run: build
 host-test: deps
 	$(MVN) install
 
+# The VM suite after the host suite (which builds what the guest runs);
+# RBEE_SKIP_VM=1 skips it, loudly, where QEMU cannot run at all.
 test: host-test
+	$(MAKE) --no-print-directory vm-test
 
 clean:
 	$(MVN) -q clean
 	$(MAKE) -C native-launcher clean
+
+# The QEMU test VM (vm/): make vm-image, vm-smoke, vm-test (see vm/README.md).
+include vm/vm.mk
+include vm/vm-test.mk
