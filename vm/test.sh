@@ -121,7 +121,7 @@ q() { printf '%q' "$1"; }
     echo 'echo "vm-test: guest $(uname -r), $(nproc) cpus, $(grep MemTotal /proc/meminfo | tr -s " "), JVM starts at $(cut -d" " -f1 /proc/uptime) s"'
     # shellcheck disable=SC2086  # VM_JAVA_OPTS is a list of options
     printf '%q ' "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED ${VM_JAVA_OPTS:-} \
-        -Djava.io.tmpdir=/var/tmp/rbee-vm \
+        -Djava.io.tmpdir=/var/tmp/rbee-vm -XX:ErrorFile=/vmrun/reports/hs_err_pid%p.log \
         "-Drbee.testbin=$REPO/native-launcher/build/test" \
         "-Drbee.launcher=$REPO/native-launcher/build/rbee-launch"
     # shellcheck disable=SC2016  # expanded by the guest's shell
