@@ -16,6 +16,8 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 /** rbee-mon run: start a program in its cgroup leaf and exit with its status. */
 final class RunCommand {
@@ -42,6 +44,18 @@ final class RunCommand {
         a.get("log").ifPresent(f -> spec.output(Output.appendTo(Path.of(f))));
         WorkerSpec ws = spec.build();
 
+        Duration grace = a.get("grace").map(Durations::parse).orElse(Duration.ofSeconds(10));
+        // Ctrl-C or SIGTERM: stop the worker gracefully; the report below still prints and the cgroup goes.
+        // Installed before the spawn, so a signal that comes right after it is not lost.
+        AtomicReference<Worker> started = new AtomicReference<>();
+        AtomicBoolean stopRequested = new AtomicBoolean();
+        for (String sig : new String[] {"INT", "TERM"}) {
+            Signal.handle(new Signal(sig), s -> {
+                stopRequested.set(true);
+                Worker target = started.get();
+                if (target != null) stopAsync(target, grace, err);
+            });
+        }
         ProcessMonitor monitor = ProcessMonitor.create();
         Worker w;
         try {
@@ -53,17 +67,8 @@ final class RunCommand {
                 default -> 125;
             };
         }
-        Duration grace = a.get("grace").map(Durations::parse).orElse(Duration.ofSeconds(10));
-        // Ctrl-C or SIGTERM: stop the worker gracefully; the report below still prints and the cgroup goes.
-        for (String sig : new String[] {"INT", "TERM"}) {
-            Signal.handle(new Signal(sig), s -> Thread.ofPlatform().daemon().name("rbee-mon-stop").start(() -> {
-                try {
-                    w.stop(grace);
-                } catch (Exception e) {
-                    err.println("rbee-mon: stopping " + w + ": " + e.getMessage());
-                }
-            }));
-        }
+        started.set(w);
+        if (stopRequested.get()) stopAsync(w, grace, err);
         Duration interval = a.get("interval").map(Durations::parse).orElse(Duration.ofSeconds(1));
         if (interval.isZero()) throw new UsageException("--interval must be positive");
         Thread stats = null;
@@ -73,6 +78,16 @@ final class RunCommand {
         if (a.has("json")) err.println(Wire.json(Wire.exitReport(report)));
         else if (!a.has("quiet")) err.println("rbee-mon: " + report.summary());
         return report.status().map(ExitStatus::shellValue).orElse(1);
+    }
+
+    private static void stopAsync(Worker w, Duration grace, PrintStream err) {
+        Thread.ofPlatform().daemon().name("rbee-mon-stop").start(() -> {
+            try {
+                w.stop(grace);
+            } catch (Exception e) {
+                err.println("rbee-mon: stopping " + w + ": " + e.getMessage());
+            }
+        });
     }
 
     /** Every interval, one line (or one JSON object) of the worker's stats on stderr. */
