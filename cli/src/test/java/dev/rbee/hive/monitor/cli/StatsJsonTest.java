@@ -59,6 +59,45 @@ class StatsJsonTest {
         }
     }
 
+    /** GPU fields: absent with the reason here (no NVML), present with the stand-in libnvidia-ml. */
+    @Test
+    void gpuFieldsAbsentHerePresentWithTheStandIn(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        Worker w = monitor.spawn(WorkerSpec.command("/bin/sleep", "1000").withMonitoring(group, "8080").build());
+        try {
+            Cli.Result none = Cli.run(java.util.Map.of("RBEE_NVML_LIBRARY", dir.resolve("no-such-libnvidia-ml.so.1").toString()),
+                    "stats", "--group", group, "--json", "--interval", "300ms");
+            JsonNode wt = JSON.readTree(none.out()).get("workers").get(0);
+            assertFalse(wt.has("vram_mb"), none.out());
+            assertTrue(wt.get("absent").get("vram_mb").asText().startsWith("NVML not found"), none.out());
+            assertEquals(0, JSON.readTree(none.out()).get("node").get("gpus").size());
+
+            java.nio.file.Path script = dir.resolve("nvml.script");
+            java.nio.file.Files.writeString(script, String.join("\n",
+                    "device GPU-0b5e0e3c 25769803776 3221225472 57 20 61 NVIDIA Stand-in 24G",
+                    "device GPU-77aa0001 25769803776 0 0 0 40 NVIDIA Stand-in 24G",
+                    "process 0 " + w.pid() + " 1610612736",
+                    "process 1 " + w.pid() + " 536870912",
+                    "process 0 1 1048576") + "\n");
+            Cli.Result with = Cli.run(java.util.Map.of("RBEE_NVML_LIBRARY", System.getProperty("rbee.fakenvml"),
+                    "RBEE_FAKE_NVML", script.toString()), "stats", "--group", group, "--json", "--interval", "300ms");
+            assertEquals(0, with.exit(), with.err());
+            JsonNode hive = JSON.readTree(with.out());
+            JsonNode gw = hive.get("workers").get(0);
+            assertEquals(2048.0, gw.get("vram_mb").asDouble(), 1e-9, with.out()); // 1.5 GiB + 0.5 GiB over two devices
+            assertEquals(2, gw.get("gpu").size());
+            assertEquals(49152.0, gw.get("total_vram_mb").asDouble(), 1e-9);
+            JsonNode g0 = hive.get("node").get("gpus").get(0);
+            assertEquals(0, g0.get("id").asInt());
+            assertEquals(57, g0.get("util_pct").asInt());
+            assertEquals(3072.0, g0.get("vram_used_mb").asDouble(), 1e-9);
+            assertEquals(24576.0, g0.get("vram_total_mb").asDouble(), 1e-9);
+            assertEquals(61, g0.get("temp_c").asInt());
+        } finally {
+            w.kill();
+            w.onExit().join();
+        }
+    }
+
     @Test
     void runStatsJsonLines() throws Exception {
         Cli.Result r = Cli.run("run", "--group", group, "--instance", "1", "--stats-json", "--interval", "300ms", "--",
