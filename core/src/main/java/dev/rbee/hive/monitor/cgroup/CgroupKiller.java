@@ -31,7 +31,16 @@ public final class CgroupKiller {
             awaitEvent(cgroup, "frozen 1", 2_000);
             killAll(cgroup);
         } finally {
-            CgroupFiles.write(cgroup.resolve("cgroup.freeze"), "0"); // SIGKILL is delivered once thawed
+            thaw(cgroup);
+        }
+    }
+
+    /** Thaws; a cgroup already removed (its last task died and someone cleaned up) needs no thaw. */
+    private static void thaw(Path cgroup) throws CgroupException {
+        try {
+            CgroupFiles.write(cgroup.resolve("cgroup.freeze"), "0");
+        } catch (CgroupException e) {
+            if (Files.isDirectory(cgroup)) throw e;
         }
     }
 

@@ -86,7 +86,7 @@ public final class Wire {
         m.put("worker_id", s.group() + "-" + s.instance());
         m.put("service", s.group());
         m.put("instance", s.instance());
-        m.put("cgroup", s.cgroup().toString());
+        s.cgroup().ifPresent(c -> m.put("cgroup", c.toString()));
         m.put("pid", s.pid());
         m.put("pids", s.pids());
         port(s.instance()).ifPresent(p -> m.put("port", p));
