@@ -102,7 +102,7 @@ final class Reaper {
             }
             removed = tree.orElseThrow().remove(leaf);
         }
-        return new ExitReport(w.monitoring(), w.pid(), status, runtime, w.killedByStop, oom, cpu, peak, rbytes, wbytes,
+        return new ExitReport(w.monitoring(), w.pid(), w.cgroup(), status, runtime, w.killedByStop, oom, cpu, peak, rbytes, wbytes,
                 absent, removed);
     }
 

@@ -11,7 +11,7 @@ public final class RbeeMon {
               run --group G --instance I [--cpu 250%] [--cpu-weight N] [--memory-max 512M]
                   [--memory-high SIZE] [--swap-max SIZE] [--pids-max N] [--io "MAJ:MIN rbps=1M"]
                   [--log FILE] [--grace 10s] [--interval 1s] [--quiet] [--stats-json] [--json]
-                  -- PROGRAM ARGS...
+                  [--backend auto|cgroup2|proctree|portable] [--allow-no-limits] -- PROGRAM ARGS...
                   start PROGRAM inside rbee.slice/G/I, print its exit report and exit
                   with its exit status (128+N when killed by signal N); Ctrl-C or
                   SIGTERM stops it gracefully.  Every interval a stats line goes to
@@ -20,7 +20,9 @@ public final class RbeeMon {
                   the workers' stats, after one interval so that rates exist
               stop G/I [--grace 10s] [--json]
                   SIGTERM the worker, SIGKILL its whole tree after the grace period
-              backend   print which backend is active and why
+              backend [--backend ...]   print which backend is active and why
+
+            Every command takes --backend (default auto: cgroup2 where writable, else proctree).
             """;
 
     private RbeeMon() {}
@@ -39,7 +41,7 @@ public final class RbeeMon {
                 case "run" -> RunCommand.run(argv, out, err);
                 case "stop" -> StopCommand.run(argv, out, err);
                 case "stats" -> StatsCommand.run(argv, out, err);
-                case "backend" -> BackendCommand.run(out);
+                case "backend" -> BackendCommand.run(argv, out);
                 default -> throw new UsageException("unknown command \"" + argv[0] + "\"");
             };
         } catch (UsageException | IllegalArgumentException e) {

@@ -22,8 +22,8 @@ import java.util.concurrent.atomic.AtomicReference;
 /** rbee-mon run: start a program in its cgroup leaf and exit with its status. */
 final class RunCommand {
     private static final Set<String> VALUES = Set.of("group", "instance", "cpu", "cpu-weight", "memory-max",
-            "memory-high", "swap-max", "pids-max", "io", "log", "grace", "interval");
-    private static final Set<String> FLAGS = Set.of("quiet", "json", "stats-json");
+            "memory-high", "swap-max", "pids-max", "io", "log", "grace", "interval", "backend");
+    private static final Set<String> FLAGS = Set.of("quiet", "json", "stats-json", "allow-no-limits");
 
     private RunCommand() {}
 
@@ -42,6 +42,7 @@ final class RunCommand {
                 .withMonitoring(a.require("group"), a.require("instance"))
                 .limits(lb.build());
         a.get("log").ifPresent(f -> spec.output(Output.appendTo(Path.of(f))));
+        spec.allowUnenforcedLimits(a.has("allow-no-limits"));
         WorkerSpec ws = spec.build();
 
         Duration grace = a.get("grace").map(Durations::parse).orElse(Duration.ofSeconds(10));
@@ -56,7 +57,8 @@ final class RunCommand {
                 if (target != null) stopAsync(target, grace, err);
             });
         }
-        ProcessMonitor monitor = ProcessMonitor.create();
+        ProcessMonitor monitor = Backends.monitor(a);
+        if (!a.has("quiet")) err.println("rbee-mon: backend " + monitor.backend());
         Worker w;
         try {
             w = monitor.spawn(ws);

@@ -21,12 +21,12 @@ final class StatsCommand {
     private StatsCommand() {}
 
     static int run(String[] argv, PrintStream out, PrintStream err) throws Exception {
-        Args a = Args.parse(argv, 1, Set.of("group", "instance", "interval"), Set.of("json"));
+        Args a = Args.parse(argv, 1, Set.of("group", "instance", "interval", "backend"), Set.of("json"));
         if (!a.rest().isEmpty()) throw new UsageException("unexpected argument \"" + a.rest().get(0) + "\"");
         String group = a.get("group").map(g -> dev.rbee.hive.monitor.Names.check("group", g)).orElse(null);
         String instance = a.get("instance").map(i -> dev.rbee.hive.monitor.Names.check("instance", i)).orElse(null);
         Duration interval = a.get("interval").map(Durations::parse).orElse(Duration.ofSeconds(1));
-        ProcessMonitor monitor = ProcessMonitor.create();
+        ProcessMonitor monitor = Backends.monitor(a);
         Snapshot snap = secondRound(monitor, interval);
         List<ProcessStats> workers = snap.workers().stream()
                 .filter(w -> group == null || w.group().equals(group))

@@ -9,6 +9,7 @@ import dev.rbee.hive.monitor.testing.TestEnv;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Files;
 import java.util.List;
 import java.util.Set;
 
@@ -101,7 +102,7 @@ class StatsJsonTest {
     @Test
     void runStatsJsonLines() throws Exception {
         Cli.Result r = Cli.run("run", "--group", group, "--instance", "1", "--stats-json", "--interval", "300ms", "--",
-                "/bin/sh", "-c", "timeout 1.5 sh -c 'while :; do :; done'; exit 0");
+                "/bin/sh", "-c", "timeout 3.5 sh -c 'while :; do :; done'; exit 0");
         assertEquals(0, r.exit(), r.err());
         List<String> lines = r.err().lines().filter(l -> l.startsWith("{")).toList();
         assertTrue(lines.size() >= 2, "one JSON object per interval on stderr: " + r.err());
@@ -111,6 +112,24 @@ class StatsJsonTest {
             assertTrue(wt.get("cpu_pct").asDouble() > 20, "a busy worker: " + line);
             assertWireRules(wt);
         }
+    }
+
+    /** The process-tree backend, asked for: the CPU % of a busy child (not the main process) is reported. */
+    @Test
+    void procTreeBackendReportsABusyChild() throws Exception {
+        Cli.Result r = Cli.run("run", "--backend", "proctree", "--group", group, "--instance", "2", "--stats-json",
+                "--interval", "300ms", "--", "/bin/sh", "-c", "sh -c 'timeout 3.5 sh -c \"while :; do :; done\"'; exit 0");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.err().contains("rbee-mon: backend proctree (asked for"), r.err());
+        List<JsonNode> lines = new java.util.ArrayList<>();
+        for (String l : r.err().lines().filter(l -> l.startsWith("{")).toList()) lines.add(JSON.readTree(l));
+        assertTrue(lines.size() >= 2, r.err());
+        double best = lines.stream().mapToDouble(n -> n.get("cpu_pct").asDouble()).max().orElseThrow();
+        assertTrue(best > 50, "a busy grandchild shows in the worker's cpu_pct: " + r.err());
+        assertTrue(lines.get(0).get("pids").size() >= 3, "the whole tree: " + lines.get(0));
+        assertFalse(lines.get(0).has("cgroup"), "no cgroup on this backend");
+        assertTrue(lines.get(0).has("rss_mb"), "anonymous memory summed from /proc/PID/statm");
+        assertFalse(Files.exists(TestEnv.cgroupMount().resolve("rbee.slice").resolve(group)), "no cgroup made");
     }
 
     /** Absent means absent: a field the host cannot give is missing from the object and explained under "absent". */
