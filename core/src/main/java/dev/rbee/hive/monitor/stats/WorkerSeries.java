@@ -152,7 +152,7 @@ public final class WorkerSeries implements AutoCloseable {
         if (reader.mainPid().isPresent()) { // the portable backend knows it without /proc
             mainPid = reader.mainPid().getAsLong();
             mainStart = reader.mainStart();
-            model = Optional.empty();
+            model = ProcessHandle.of(mainPid).flatMap(h -> h.info().arguments()).flatMap(WorkerSeries::modelIn);
             return;
         }
         Optional<ProcStat> oldest = Optional.empty();
