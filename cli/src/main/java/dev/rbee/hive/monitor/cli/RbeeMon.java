@@ -18,6 +18,9 @@ public final class RbeeMon {
                   stderr (--stats-json: one JSON object per line; --quiet: none)
               stats [--group G] [--instance I] [--interval 1s] [--json]
                   the workers' stats, after one interval so that rates exist
+              top [--interval 1s] [--group G] [--sort cpu|memory|io|name] [--batch] [--iterations N]
+                  every worker, refreshed each interval: a full-screen table on a
+                  terminal (keys c m i n sort, q quits), plain blocks otherwise
               stop G/I [--grace 10s] [--json]
                   SIGTERM the worker, SIGKILL its whole tree after the grace period
               backend   print which backend is active and why
@@ -39,6 +42,7 @@ public final class RbeeMon {
                 case "run" -> RunCommand.run(argv, out, err);
                 case "stop" -> StopCommand.run(argv, out, err);
                 case "stats" -> StatsCommand.run(argv, out, err);
+                case "top" -> TopCommand.run(argv, out, err);
                 case "backend" -> BackendCommand.run(out);
                 default -> throw new UsageException("unknown command \"" + argv[0] + "\"");
             };
