@@ -303,6 +303,36 @@ class ServerTest {
         waitFor(() -> s.openStreams() == 0 && s.streamThreads() == 0, "every stream dropped");
     }
 
+    /** Closing the server ends the open streams (their threads are interrupted, their connections closed). */
+    @Test
+    void closingTheServerEndsOpenStreams() throws Exception {
+        Server s = start();
+        long fds = TestEnv.fdCount();
+        List<InputStream> open = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            HttpResponse<InputStream> r = client.send(HttpRequest.newBuilder(uri(s, Server.STREAM)).build(),
+                    HttpResponse.BodyHandlers.ofInputStream());
+            assertEquals(200, r.statusCode());
+            open.add(r.body());
+        }
+        waitFor(() -> s.streamThreads() == 5, "5 stream threads");
+        s.close();
+        assertEquals(0, s.streamThreads(), "close() waits for the stream threads");
+        assertEquals(0, s.openStreams());
+        for (InputStream in : open) {
+            try (in) {
+                while (in.read(new byte[8192]) >= 0) {
+                    // until the end of the stream
+                }
+            } catch (java.io.IOException ended) {
+                // an abrupt end is an end too
+            }
+        }
+        client.close();
+        client = HttpClient.newHttpClient();
+        waitFor(() -> TestEnv.fdCount() <= fds, () -> "fds " + fds + " -> " + TestEnv.fdCount());
+    }
+
     /**
      * 1000 event-stream clients, 50 at a time: each gets its 200, reads two
      * events and hangs up.  Afterwards the server has no stream, no stream
