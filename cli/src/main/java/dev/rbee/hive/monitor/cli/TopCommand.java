@@ -109,8 +109,8 @@ final class TopCommand {
     /** The full-screen table; returns when q is pressed (Ctrl-C exits through the shutdown hook). */
     private static int live(ProcessMonitor monitor, Duration interval, OptionalInt iterations, View view, PrintStream out)
             throws Exception {
-        Screen screen = new Screen(view, out);
         Tty tty = Tty.enter(out);
+        Screen screen = new Screen(view, tty);
         CountDownLatch quit = new CountDownLatch(1);
         try (Sampler sampler = monitor.sampler().interval(interval).start()) {
             int[] rendered = {0};
@@ -157,12 +157,12 @@ final class TopCommand {
     /** Draws the view in place: home, each line cleared to its end, the rest of the screen cleared. */
     static final class Screen {
         private final View view;
-        private final PrintStream out;
+        private final Tty tty;
         private volatile int rows, cols;
 
-        Screen(View view, PrintStream out) {
+        Screen(View view, Tty tty) {
             this.view = view;
-            this.out = out;
+            this.tty = tty;
             resize();
         }
 
@@ -175,8 +175,7 @@ final class TopCommand {
         synchronized void render() {
             Snapshot s = view.last;
             if (s == null) return;
-            out.print(frame(view.lines(s, true), rows, cols));
-            out.flush();
+            tty.draw(frame(view.lines(s, true), rows, cols));
         }
 
         /** The escapes and text for one screen; the column header in reverse video across the width. */

@@ -71,11 +71,23 @@ final class Tty {
         return new int[] {24, 80};
     }
 
+    /**
+     * Writes one frame, unless the terminal was already restored: a render
+     * racing with Ctrl-C must not draw on the user's screen after we left.
+     */
+    synchronized void draw(String frame) {
+        if (restored.get()) return;
+        out.print(frame);
+        out.flush();
+    }
+
     /** Leaves the alternate screen, shows the cursor and restores the saved stty settings (once). */
     void restore() {
-        if (!restored.compareAndSet(false, true)) return;
-        out.print(LEAVE);
-        out.flush();
+        synchronized (this) {
+            if (!restored.compareAndSet(false, true)) return;
+            out.print(LEAVE);
+            out.flush();
+        }
         try {
             stty(saved);
         } catch (IOException e) {
