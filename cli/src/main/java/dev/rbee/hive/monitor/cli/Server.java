@@ -22,12 +22,12 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
@@ -40,8 +40,10 @@ import java.util.function.Consumer;
  *     {@link Options#allowControl}, and then only from loopback unless a token
  *     is configured (then {@code Authorization: Bearer TOKEN} from anywhere).</li>
  * </ul>
- * One {@link Sampler} feeds every client.  Requests run on a small fixed pool;
- * each event stream has its own virtual thread that writes from a short queue
+ * One {@link Sampler} feeds every client.  Each exchange runs on its own
+ * virtual thread, at most {@code maxExchanges} at once (a slow client costs a
+ * parked virtual thread, not a pool slot; beyond the bound the connection is
+ * closed); each event stream has its own virtual thread that writes from a short queue
  * (a slow client loses old events, never stalls the others, and is dropped
  * after {@link Options#stallTimeout}); a client that went away is dropped at
  * the next failed write.  Streams, concurrent stops and request bodies are bounded.
@@ -66,7 +68,7 @@ public final class Server implements AutoCloseable {
         String hiveId = Format.hostName();
         int maxStreams = 256;
         int maxBodyBytes = 64 * 1024;
-        int handlerThreads = 8;
+        int maxExchanges = 512;
         int maxConcurrentStops = 16;
         Duration maxGrace = Duration.ofMinutes(10);
         Duration stallTimeout = Duration.ofSeconds(30);
@@ -94,7 +96,7 @@ public final class Server implements AutoCloseable {
     private final Options opt;
     private final Sampler sampler;
     private final HttpServer http;
-    private final ThreadPoolExecutor pool;
+    private final BoundedExecutor exchanges;
     private final EventStreams streams;
     private final Semaphore stops;
     private final Consumer<Snapshot> listener;
@@ -108,23 +110,15 @@ public final class Server implements AutoCloseable {
         this.sampler = monitor.sampler().interval(opt.interval).gpu(opt.gpu).start();
         this.listener = snap -> streams.publish(event(snap));
         sampler.addListener(listener);
-        AtomicInteger n = new AtomicInteger();
-        this.pool = new ThreadPoolExecutor(opt.handlerThreads, opt.handlerThreads, 0, TimeUnit.MILLISECONDS,
-                new ArrayBlockingQueue<>(512), r -> {
-                    Thread t = new Thread(r, "rbee-http-" + n.incrementAndGet());
-                    t.setDaemon(true);
-                    return t;
-                }); // rejected: the JDK server closes that connection
-        pool.prestartAllCoreThreads();
+        this.exchanges = new BoundedExecutor(opt.maxExchanges);
         try {
             this.http = HttpServer.create(new InetSocketAddress(opt.bind, opt.port), 128);
         } catch (IOException e) {
             sampler.close();
-            pool.shutdownNow();
             throw new IOException("cannot listen on " + opt.bind.getHostAddress() + ":" + opt.port + ": " + e.getMessage(), e);
         }
         http.createContext("/", this::handle);
-        http.setExecutor(pool);
+        http.setExecutor(exchanges);
         http.start();
     }
 
@@ -145,6 +139,11 @@ public final class Server implements AutoCloseable {
     /** Event streams now open. */
     public int openStreams() {
         return streams.open();
+    }
+
+    /** Exchanges being handled now (each on a virtual thread), event streams not included once attached. */
+    public int activeExchanges() {
+        return exchanges.active();
     }
 
     /** Stream writer threads still running (virtual threads: not in {@link Thread#activeCount()}). */
@@ -320,22 +319,17 @@ public final class Server implements AutoCloseable {
         if (!stops.tryAcquire())
             throw new HttpError(503, "too many stops in progress (limit " + opt.maxConcurrentStops + ")",
                     Map.of("Retry-After", "1"));
-        // A stop can take the whole grace period: not on the request pool.
-        Thread.ofVirtual().name("rbee-stop-" + group + "/" + instance).start(() -> {
-            try {
-                Optional<ExitReport> r = monitor.stop(group, instance, grace);
-                if (r.isEmpty())
-                    reply(ex, 404, Map.of(), TEXT, ("no live worker " + group + "/" + instance + "\n").getBytes(StandardCharsets.UTF_8));
-                else reply(ex, 200, Map.of(), JSON, Wire.json(Wire.exitReport(r.get())).getBytes(StandardCharsets.UTF_8));
-            } catch (Exception e) {
-                reply(ex, 500, Map.of(), TEXT, ("stopping " + group + "/" + instance + " failed: " + e.getMessage() + "\n")
-                        .getBytes(StandardCharsets.UTF_8));
-            } finally {
-                stops.release();
-                ex.close();
-            }
-        });
-        return true;
+        try {
+            // This can take the whole grace period: the exchange has a virtual thread of its own.
+            Optional<ExitReport> r = monitor.stop(group, instance, grace);
+            if (r.isEmpty()) throw new HttpError(404, "no live worker " + group + "/" + instance);
+            reply(ex, 200, Map.of(), JSON, Wire.json(Wire.exitReport(r.get())).getBytes(StandardCharsets.UTF_8));
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            throw new HttpError(500, "stopping " + group + "/" + instance + " failed: " + e.getMessage());
+        } finally {
+            stops.release();
+        }
+        return false;
     }
 
     private static String name(String what, String raw) throws HttpError {
@@ -398,6 +392,46 @@ public final class Server implements AutoCloseable {
         return b.toString();
     }
 
+    /** Each task on a new virtual thread, at most {@code max} at once; beyond that execute() throws. */
+    static final class BoundedExecutor implements Executor {
+        private final int max;
+        private final Semaphore permits;
+        private final ThreadFactory threads = Thread.ofVirtual().name("rbee-http-", 1).factory();
+
+        BoundedExecutor(int max) {
+            this.max = max;
+            this.permits = new Semaphore(max);
+        }
+
+        @Override
+        public void execute(Runnable task) {
+            // Rejected: the JDK server closes that connection.
+            if (!permits.tryAcquire()) throw new RejectedExecutionException(max + " exchanges in progress");
+            try {
+                threads.newThread(() -> {
+                    try {
+                        task.run();
+                    } finally {
+                        permits.release();
+                    }
+                }).start();
+            } catch (RuntimeException | Error e) {
+                permits.release();
+                throw e;
+            }
+        }
+
+        int active() {
+            return max - permits.availablePermits();
+        }
+
+        boolean awaitIdle(Duration timeout) throws InterruptedException {
+            if (!permits.tryAcquire(max, timeout.toMillis(), TimeUnit.MILLISECONDS)) return false;
+            permits.release(max);
+            return true;
+        }
+    }
+
     /** An answer other than 200, with its message. */
     static final class HttpError extends Exception {
         final int status;
@@ -422,9 +456,8 @@ public final class Server implements AutoCloseable {
         sampler.close();
         streams.closeAll();
         http.stop(0);
-        pool.shutdown();
         try {
-            if (!pool.awaitTermination(5, TimeUnit.SECONDS)) pool.shutdownNow();
+            exchanges.awaitIdle(Duration.ofSeconds(5));
             streams.awaitThreads(Duration.ofSeconds(5));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -393,8 +393,9 @@ class ServerTest {
         assertEquals(1000, ok.get());
         assertTrue(took < 60_000, "1000 connects took " + took + " ms");
 
-        waitFor(() -> s.openStreams() == 0 && s.streamThreads() == 0,
-                () -> "streams left: " + s.openStreams() + ", stream threads left: " + s.streamThreads());
+        waitFor(() -> s.openStreams() == 0 && s.streamThreads() == 0 && s.activeExchanges() == 0,
+                () -> "streams left: " + s.openStreams() + ", stream threads left: " + s.streamThreads()
+                        + ", exchanges in progress: " + s.activeExchanges());
         clients.shutdown();
         assertTrue(clients.awaitTermination(10, TimeUnit.SECONDS));
         churn.close();
