@@ -87,6 +87,8 @@ public final class Server implements AutoCloseable {
         public Options hiveId(String id) { hiveId = id; return this; }
         public Options maxStreams(int n) { maxStreams = n; return this; }
         public Options maxBodyBytes(int n) { maxBodyBytes = n; return this; }
+        /** Requests handled at once (each on a virtual thread); beyond that new connections are closed. */
+        public Options maxExchanges(int n) { maxExchanges = n; return this; }
         /** A client that has not taken an event for this long is disconnected. */
         public Options stallTimeout(Duration d) { stallTimeout = d; return this; }
         public Options gpu(boolean b) { gpu = b; return this; }

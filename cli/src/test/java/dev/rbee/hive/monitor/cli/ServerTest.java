@@ -303,6 +303,27 @@ class ServerTest {
         waitFor(() -> s.openStreams() == 0 && s.streamThreads() == 0, "every stream dropped");
     }
 
+    /** Clients that send half a request and wait hold no pool slot others need. */
+    @Test
+    void halfSentRequestsDoNotBlockOthers() throws Exception {
+        Server s = start();
+        List<java.net.Socket> slow = new ArrayList<>();
+        try {
+            for (int i = 0; i < 50; i++) {
+                java.net.Socket k = new java.net.Socket(InetAddress.getLoopbackAddress(), s.port());
+                k.getOutputStream().write("GET /metrics HTTP/1.1\r\nHost: x\r\n".getBytes(StandardCharsets.US_ASCII));
+                slow.add(k);
+            }
+            waitFor(() -> s.activeExchanges() == 50, () -> "50 exchanges waiting for their headers, not " + s.activeExchanges());
+            long t0 = System.nanoTime();
+            assertEquals(200, get(s, Server.METRICS).statusCode());
+            assertTrue(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0) < 5);
+        } finally {
+            for (java.net.Socket k : slow) k.close();
+        }
+        waitFor(() -> s.activeExchanges() == 0, () -> "exchanges left: " + s.activeExchanges());
+    }
+
     /** Closing the server ends the open streams (their threads are interrupted, their connections closed). */
     @Test
     void closingTheServerEndsOpenStreams() throws Exception {
