@@ -34,7 +34,7 @@ public final class GpuSampler implements AutoCloseable {
     /** System property naming the NVML library file to load instead of {@value Nvml#SONAME}. */
     public static final String LIBRARY_PROPERTY = "rbee.nvml.library";
     public static final Duration STARTUP_GRACE = Duration.ofSeconds(10);
-    static final String STARTING = "NVML starting";
+    public static final String STARTING = "NVML starting";
 
     private final Optional<Path> library;
     private final Duration timeout;

@@ -30,6 +30,7 @@ public final class StatsCollector implements AutoCloseable {
     private final Optional<GpuSampler> gpu;
     private final Map<Object, WorkerSeries> series = new HashMap<>();
     private final List<String> errors = new ArrayList<>();
+    private Optional<GpuSnapshot> lastGpu = Optional.empty();
 
     /** Over the leaves of a cgroup tree. */
     public StatsCollector(CgroupTree tree, double alpha, Optional<GpuSampler> gpu) {
@@ -60,6 +61,7 @@ public final class StatsCollector implements AutoCloseable {
             return true;
         });
         Optional<GpuSnapshot> g = gpu.map(GpuSampler::sample);
+        lastGpu = g;
         Instant now = Instant.now();
         long nanos = System.nanoTime();
         List<ProcessStats> out = new ArrayList<>();
@@ -91,8 +93,9 @@ public final class StatsCollector implements AutoCloseable {
         return List.copyOf(errors);
     }
 
+    /** The GPU reading of the last {@link #collect} (one NVML sample per round). */
     public synchronized Optional<GpuSnapshot> lastGpu() {
-        return gpu.map(GpuSampler::sample);
+        return lastGpu;
     }
 
     @Override
