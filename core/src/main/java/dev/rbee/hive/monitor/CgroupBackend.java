@@ -4,7 +4,6 @@ import dev.rbee.hive.monitor.cgroup.CgroupFiles;
 import dev.rbee.hive.monitor.cgroup.CgroupTree;
 import dev.rbee.hive.monitor.internal.Libc;
 import dev.rbee.hive.monitor.proc.ProcStat;
-import dev.rbee.hive.monitor.spawn.Spawner;
 import dev.rbee.hive.monitor.stats.CgroupReader;
 import dev.rbee.hive.monitor.stats.Discovery;
 

@@ -1,5 +1,7 @@
 package dev.rbee.hive.monitor;
 
+import dev.rbee.hive.monitor.internal.Backoff;
+
 import java.io.IOException;
 
 /**
@@ -27,16 +29,6 @@ final class HandleMembers implements Tree {
 
     @Override
     public boolean awaitEmpty(long timeoutMillis) throws IOException {
-        long deadline = System.nanoTime() + timeoutMillis * 1_000_000;
-        while (main.isAlive() || main.descendants().anyMatch(ProcessHandle::isAlive)) {
-            if (System.nanoTime() > deadline) return false;
-            try {
-                Thread.sleep(5);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
-        }
-        return true;
+        return Backoff.await(() -> !main.isAlive() && main.descendants().noneMatch(ProcessHandle::isAlive), timeoutMillis);
     }
 }

@@ -2,11 +2,10 @@ package dev.rbee.hive.monitor;
 
 import dev.rbee.hive.monitor.SpawnException.Step;
 import dev.rbee.hive.monitor.portable.PortableSource;
+import dev.rbee.hive.monitor.spawn.Redirects;
 import dev.rbee.hive.monitor.stats.Discovery;
 
-import java.io.File;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -55,23 +54,8 @@ final class PortableBackend implements WorkerBackend {
             throw new SpawnException(Step.BACKEND, "the portable backend has no launcher: " + String.join(", ", unsupported)
                     + " cannot be applied");
         ProcessBuilder pb = new ProcessBuilder(spec.command());
-        if (spec.clearEnvironment()) pb.environment().clear();
-        pb.environment().putAll(spec.environment());
         spec.directory().ifPresent(d -> pb.directory(d.toFile()));
-        Optional<Path> log = spec.output().file(spec.logName());
-        if (log.isPresent()) {
-            try {
-                Path parent = log.get().toAbsolutePath().getParent();
-                if (parent != null) Files.createDirectories(parent);
-            } catch (IOException e) {
-                throw new SpawnException(Step.LAUNCHER, null, "cannot create log directory for " + log.get() + ": " + e, e);
-            }
-            pb.redirectOutput(ProcessBuilder.Redirect.appendTo(log.get().toFile()));
-            pb.redirectError(ProcessBuilder.Redirect.appendTo(log.get().toFile()));
-            pb.redirectInput(ProcessBuilder.Redirect.from(new File(File.separatorChar == '/' ? "/dev/null" : "NUL")));
-        } else if (spec.output() instanceof Output.Inherit) {
-            pb.inheritIO();
-        }
+        Redirects.apply(pb, spec);
         try {
             return pb.start();
         } catch (IOException e) {

@@ -6,7 +6,6 @@ import dev.rbee.hive.monitor.proc.ProcStat;
 import dev.rbee.hive.monitor.proc.ProcTreeRegistry;
 import dev.rbee.hive.monitor.proc.ProcTreeSource;
 import dev.rbee.hive.monitor.proc.ProcessTable;
-import dev.rbee.hive.monitor.spawn.Spawner;
 import dev.rbee.hive.monitor.stats.Discovery;
 
 import java.io.IOException;

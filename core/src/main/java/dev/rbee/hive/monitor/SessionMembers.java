@@ -1,5 +1,6 @@
 package dev.rbee.hive.monitor;
 
+import dev.rbee.hive.monitor.internal.Backoff;
 import dev.rbee.hive.monitor.internal.Errno;
 import dev.rbee.hive.monitor.internal.Libc;
 import dev.rbee.hive.monitor.proc.ProcessTable;
@@ -33,19 +34,9 @@ record SessionMembers(ProcessTable table, long main) implements Tree {
 
     @Override
     public boolean awaitEmpty(long timeoutMillis) throws IOException {
-        long deadline = System.nanoTime() + timeoutMillis * 1_000_000;
-        long delay = 1;
-        while (true) {
+        return Backoff.await(() -> {
             table.refresh();
-            if (table.liveTree(main).isEmpty()) return true;
-            if (System.nanoTime() > deadline) return false;
-            try {
-                Thread.sleep(delay);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
-            delay = Math.min(delay * 2, 20);
-        }
+            return table.liveTree(main).isEmpty();
+        }, timeoutMillis);
     }
 }

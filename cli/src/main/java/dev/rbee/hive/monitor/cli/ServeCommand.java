@@ -1,6 +1,5 @@
 package dev.rbee.hive.monitor.cli;
 
-import dev.rbee.hive.monitor.ProcessMonitor;
 
 import java.io.IOException;
 import java.io.PrintStream;

@@ -1,7 +1,6 @@
 package dev.rbee.hive.monitor.spawn;
 
 import dev.rbee.hive.monitor.Limits;
-import dev.rbee.hive.monitor.Output;
 import dev.rbee.hive.monitor.ProcessMonitor;
 import dev.rbee.hive.monitor.SpawnException;
 import dev.rbee.hive.monitor.SpawnException.Step;
