@@ -1,5 +1,6 @@
 # rbee-hive-monitor: `make` builds, `make run` runs the live demo, `make test`
-# runs every test (host suite, then the VM suite with a pure cgroup v2).
+# runs every test: the host suite, then the VM suite (a pure cgroup v2 kernel
+# under QEMU, for everything that needs cgroup controllers).
 SHELL     := /bin/bash
 JDK       := $(shell bin/find-jdk)
 ifeq ($(JDK),)
@@ -8,10 +9,11 @@ endif
 export JAVA_HOME := $(JDK)
 # Maven 3.8 on a new JDK warns about sun.misc.Unsafe; keep the output readable.
 export MAVEN_OPTS ?= --sun-misc-unsafe-memory-access=allow
-MVN       := mvn -B -ntp -e
-DEB_TOOLS := gcc make maven libc6-dev
+MVN       := mvn -B -ntp
+# gcc/libc6-dev: the launcher and the static test programs; tmux: the `top` test.
+DEB_TOOLS := gcc make maven libc6-dev tmux
 
-.PHONY: all build deps run test host-test clean
+.PHONY: all build deps run test host-test smoke gpu-check clean
 
 all: build
 
@@ -29,13 +31,20 @@ build: deps
 run: build
 	@bin/demo
 
+# The host suite (every module's tests), then the CLI as a user runs it.
 host-test: deps
 	$(MVN) install
+	$(MAKE) --no-print-directory smoke
 
-# The VM suite after the host suite (which builds what the guest runs);
-# RBEE_SKIP_VM=1 skips it, loudly, where QEMU cannot run at all.
-test: host-test
-	$(MAKE) --no-print-directory vm-test
+smoke:
+	@out=$$(bin/rbee-mon run --group demo --instance 1 --quiet -- /bin/cat /proc/self/cgroup); \
+	echo "$$out" | grep '^0::'; \
+	echo "$$out" | grep -q '^0::.*/rbee.slice/demo/1$$' || { echo "smoke: the worker was not in rbee.slice/demo/1" >&2; exit 1; }
+
+test: host-test vm-test
+
+gpu-check: build
+	gpu-check/run.sh
 
 clean:
 	$(MVN) -q clean

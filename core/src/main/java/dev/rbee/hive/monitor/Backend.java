@@ -6,12 +6,15 @@ import java.util.Optional;
 /**
  * Which way this monitor starts and measures workers, and why.
  *
- * @param kind    CGROUP2 (workers in their own cgroup leaf) or NONE (only plain spawns)
+ * @param kind    CGROUP2: each worker in its own cgroup leaf (limits, exact stats, cgroup.kill);
+ *                PROCTREE: Linux without a writable cgroup2 (or asked for): a session per worker,
+ *                stats summed over its process tree from /proc, no limits;
+ *                PORTABLE: other systems: plain spawn, ProcessHandle stats
  * @param reason  a sentence saying why this backend was chosen
- * @param root    the rbee.slice directory, for CGROUP2
+ * @param root    the rbee.slice directory, for CGROUP2 only
  */
 public record Backend(Kind kind, String reason, Optional<Path> root) {
-    public enum Kind { CGROUP2, NONE }
+    public enum Kind { CGROUP2, PROCTREE, PORTABLE }
 
     @Override
     public String toString() {

@@ -1,5 +1,6 @@
 package dev.rbee.hive.monitor;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -21,9 +22,10 @@ import java.util.OptionalLong;
  * @param ioReadBytes     io.stat rbytes, summed over devices
  * @param ioWriteBytes    io.stat wbytes, summed over devices
  * @param absent          for each absent figure (by its JSON name), the reason
- * @param cgroupRemoved   whether the worker's cgroup directory was removed
+ * @param cgroup          the worker's cgroup (cgroup2 backend only)
+ * @param cgroupRemoved   whether that cgroup directory was removed
  */
-public record ExitReport(Optional<MonitorConfig> worker, long pid, Optional<ExitStatus> status, Duration runtime,
+public record ExitReport(Optional<MonitorConfig> worker, long pid, Optional<Path> cgroup, Optional<ExitStatus> status, Duration runtime,
                          boolean killedByStop, OptionalLong oomKills, OptionalLong cpuUsageUsec,
                          OptionalLong memoryPeakBytes, OptionalLong ioReadBytes, OptionalLong ioWriteBytes,
                          Map<String, String> absent, boolean cgroupRemoved) {
@@ -48,7 +50,7 @@ public record ExitReport(Optional<MonitorConfig> worker, long pid, Optional<Exit
         memoryPeakBytes.ifPresent(p -> b.append(String.format(", memory peak %.1f MiB", p / 1048576.0)));
         ioReadBytes.ifPresent(r -> b.append(", io read ").append(r).append(" B"));
         ioWriteBytes.ifPresent(w -> b.append(", io write ").append(w).append(" B"));
-        if (!cgroupRemoved && worker.isPresent()) b.append(", cgroup NOT removed");
+        cgroup.ifPresent(c -> b.append(cgroupRemoved ? ", cgroup removed" : ", cgroup " + c + " NOT removed"));
         return b.toString();
     }
 }

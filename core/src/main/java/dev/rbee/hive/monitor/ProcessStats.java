@@ -18,6 +18,7 @@ import java.util.OptionalLong;
  * not give is absent, and {@link #absent()} (or {@link Counters#absentReason})
  * says why; nothing is ever reported as 0 for want of data.
  *
+ * @param cgroup     the worker's cgroup (empty on the process-tree backend)
  * @param pid        the main process (the oldest in the cgroup)
  * @param pids       every process in the cgroup
  * @param cpuPct     100 = one core busy
@@ -26,7 +27,7 @@ import java.util.OptionalLong;
  * @param counters   every raw counter: cpu.stat, memory.*, io.stat, pids.*, pressure
  * @param absent     why each absent derived value (by its wire name) is absent
  */
-public record ProcessStats(String group, String instance, Path cgroup, long pid, List<Long> pids,
+public record ProcessStats(String group, String instance, Optional<Path> cgroup, long pid, List<Long> pids,
                            OptionalDouble cpuPct, OptionalDouble rssMb, OptionalDouble ioReadMbS,
                            OptionalDouble ioWriteMbS, OptionalDouble uptimeS, OptionalDouble gpuUtilPct,
                            OptionalDouble vramMb, OptionalDouble totalVramMb, List<Integer> gpus,

@@ -38,11 +38,17 @@ final class Reaper {
 
     /** Runs the end-of-life work for {@code w} when its main process exits. */
     static void follow(Worker w, Optional<CgroupTree> tree, Consumer<Worker> gone) {
+        follow(w, tree, gone, () -> { });
+    }
+
+    /** As above; {@code afterwards} runs once the tree is dead (the process-tree backend forgets the worker there). */
+    static void follow(Worker w, Optional<CgroupTree> tree, Consumer<Worker> gone, Runnable afterwards) {
         w.mainExit.thenAcceptAsync(status -> {
             ExitReport report = null;
             Throwable failure = null;
             try {
                 report = finish(w, status, tree);
+                afterwards.run();
             } catch (Throwable t) {
                 failure = t;
             }
@@ -61,6 +67,17 @@ final class Reaper {
         OptionalLong oom = OptionalLong.empty(), cpu = OptionalLong.empty(), peak = OptionalLong.empty(),
                 rbytes = OptionalLong.empty(), wbytes = OptionalLong.empty();
         boolean removed = false;
+        if (w.cgroup().isEmpty() && w.tree.isPresent()) {
+            // Process-tree backend: kill what the main process left behind; its counters die with it.
+            Tree t = w.tree.get();
+            if (!t.awaitEmpty(0)) {
+                t.killAll();
+                if (!t.awaitEmpty(EMPTY_TIMEOUT_MS))
+                    throw new IOException("processes of " + w + " still alive " + EMPTY_TIMEOUT_MS + " ms after SIGKILL");
+            }
+            for (String f : new String[] {"oom_kills", "cpu_usage_usec", "memory_peak_bytes", "io_read_bytes", "io_write_bytes"})
+                absent.put(f, "process-tree backend: no cgroup keeps the counters of exited processes");
+        }
         if (w.cgroup().isPresent()) {
             Path leaf = w.cgroup().get();
             try {
@@ -85,7 +102,7 @@ final class Reaper {
             }
             removed = tree.orElseThrow().remove(leaf);
         }
-        return new ExitReport(w.monitoring(), w.pid(), status, runtime, w.killedByStop, oom, cpu, peak, rbytes, wbytes,
+        return new ExitReport(w.monitoring(), w.pid(), w.cgroup(), status, runtime, w.killedByStop, oom, cpu, peak, rbytes, wbytes,
                 absent, removed);
     }
 

@@ -1,6 +1,5 @@
 package dev.rbee.hive.monitor;
 
-import dev.rbee.hive.monitor.cgroup.CgroupKiller;
 import dev.rbee.hive.monitor.internal.Errno;
 import dev.rbee.hive.monitor.internal.Libc;
 
@@ -29,6 +28,8 @@ public final class Worker {
     private final Optional<Process> process;
     private final Optional<MonitorConfig> monitoring;
     private final Optional<Path> cgroup;
+    /** Its processes: the cgroup, or (process-tree backend) its session and descendants. */
+    final Optional<Tree> tree;
     private final Instant startedAt;
     /** Completes when the main process has exited (with its status, if known). */
     final CompletableFuture<Optional<ExitStatus>> mainExit = new CompletableFuture<>();
@@ -38,12 +39,13 @@ public final class Worker {
     volatile boolean killedByStop;
 
     Worker(long pid, int pidfd, Optional<Process> process, Optional<MonitorConfig> monitoring, Optional<Path> cgroup,
-           Instant startedAt) {
+           Optional<Tree> tree, Instant startedAt) {
         this.pid = pid;
         this.pidfd = pidfd;
         this.process = process;
         this.monitoring = monitoring;
         this.cgroup = cgroup;
+        this.tree = tree;
         this.startedAt = startedAt;
     }
 
@@ -98,7 +100,7 @@ public final class Worker {
     public ExitReport stop(Duration grace, boolean signalAll) throws IOException, InterruptedException {
         if (isAlive()) {
             signalMain(SIGTERM);
-            if (signalAll && cgroup.isPresent()) signalCgroup(SIGTERM);
+            if (signalAll && tree.isPresent()) tree.get().signalAll(SIGTERM);
             try {
                 mainExit.get(grace.toMillis(), TimeUnit.MILLISECONDS);
             } catch (TimeoutException e) {
@@ -112,9 +114,9 @@ public final class Worker {
 
     /** SIGKILL to the whole tree at once (cgroup.kill), or to the main process of a plain spawn. */
     public void kill() throws IOException {
-        if (!isAlive() && cgroup.isEmpty()) return;
+        if (!isAlive() && tree.isEmpty()) return;
         killedByStop = true;
-        if (cgroup.isPresent()) CgroupKiller.kill(cgroup.get());
+        if (tree.isPresent()) tree.get().killAll();
         else signalMain(SIGKILL);
     }
 
@@ -128,19 +130,14 @@ public final class Worker {
 
     /** Sends {@code sig} through the pidfd; a process that already exited is not an error. */
     synchronized void signalMain(int sig) throws IOException {
-        if (pidfd < 0) return;
+        if (pidfd < 0) {
+            // No pidfd (portable backend, or an exit before pidfd_open): the JDK's handle, which knows TERM and KILL.
+            process.ifPresent(p -> { if (sig == SIGKILL) p.toHandle().destroyForcibly(); else p.toHandle().destroy(); });
+            return;
+        }
         int r = Libc.pidfdSendSignal(pidfd, sig);
         if (r < 0 && -r != Errno.ESRCH)
             throw new IOException("cannot send signal " + sig + " to pid " + pid + ": " + Libc.errnoName(-r));
-    }
-
-    private void signalCgroup(int sig) throws IOException {
-        for (String p : dev.rbee.hive.monitor.cgroup.CgroupFiles.read(cgroup.get().resolve("cgroup.procs")).split("\n")) {
-            if (p.isBlank()) continue;
-            int r = Libc.kill(Integer.parseInt(p.strip()), sig); // cgroup members: a reused pid would not be listed
-            if (r < 0 && -r != Errno.ESRCH)
-                throw new IOException("cannot send signal " + sig + " to pid " + p + " of " + cgroup.get() + ": " + Libc.errnoName(-r));
-        }
     }
 
     /** Releases the pidfd once the worker is gone. */

@@ -16,7 +16,7 @@ import java.util.OptionalInt;
 public record WorkerSpec(List<String> command, Map<String, String> environment, boolean clearEnvironment,
                          Optional<Path> directory, Output output, Optional<MonitorConfig> monitoring,
                          boolean newSession, OptionalInt parentDeathSignal, boolean closeFds,
-                         boolean noNewPrivileges, OptionalInt oomScoreAdj) {
+                         boolean noNewPrivileges, OptionalInt oomScoreAdj, boolean allowUnenforcedLimits) {
     public WorkerSpec {
         command = List.copyOf(command);
         if (command.isEmpty()) throw new IllegalArgumentException("command must not be empty");
@@ -43,6 +43,12 @@ public record WorkerSpec(List<String> command, Map<String, String> environment, 
         return b;
     }
 
+    /** This spec with a new session forced (the process-tree backend keeps a worker's processes together by it). */
+    WorkerSpec inNewSession() {
+        return new WorkerSpec(command, environment, clearEnvironment, directory, output, monitoring, true,
+                parentDeathSignal, closeFds, noNewPrivileges, oomScoreAdj, allowUnenforcedLimits);
+    }
+
     /** The name used for log files: "group-instance", or the program's file name. */
     public String logName() {
         return monitoring.map(m -> m.group() + "-" + m.instance())
@@ -59,6 +65,7 @@ public record WorkerSpec(List<String> command, Map<String, String> environment, 
         private Limits limits = Limits.NONE;
         private boolean newSession, closeFds, noNewPrivileges;
         private OptionalInt pdeathsig = OptionalInt.empty(), oom = OptionalInt.empty();
+        private boolean allowUnenforcedLimits;
 
         /** Start the worker in {@code rbee.slice/{group}/{instance}}. */
         public Builder withMonitoring(String group, String instance) {
@@ -86,6 +93,11 @@ public record WorkerSpec(List<String> command, Map<String, String> environment, 
         public Builder closeFds(boolean b) { closeFds = b; return this; }
         public Builder noNewPrivileges(boolean b) { noNewPrivileges = b; return this; }
         public Builder oomScoreAdj(int adj) { oom = OptionalInt.of(adj); return this; }
+        /**
+         * On a backend without cgroups (process tree, portable) run the worker even
+         * though its limits cannot be enforced; without this such a spawn fails.
+         */
+        public Builder allowUnenforcedLimits(boolean b) { allowUnenforcedLimits = b; return this; }
 
         public WorkerSpec build() {
             Optional<MonitorConfig> mon = group == null && instance == null ? Optional.empty()
@@ -93,7 +105,7 @@ public record WorkerSpec(List<String> command, Map<String, String> environment, 
             if (mon.isEmpty() && !limits.isEmpty())
                 throw new IllegalArgumentException("limits need monitoring: call withMonitoring(group, instance)");
             return new WorkerSpec(command, env, clearEnv, Optional.ofNullable(directory), output, mon,
-                    newSession, pdeathsig, closeFds, noNewPrivileges, oom);
+                    newSession, pdeathsig, closeFds, noNewPrivileges, oom, allowUnenforcedLimits);
         }
     }
 }

@@ -1,6 +1,5 @@
 package dev.rbee.hive.monitor.cli;
 
-import dev.rbee.hive.monitor.ProcessMonitor;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -9,8 +8,9 @@ import java.io.PrintStream;
 final class BackendCommand {
     private BackendCommand() {}
 
-    static int run(PrintStream out) throws IOException {
-        out.println(ProcessMonitor.create().backend());
+    static int run(String[] argv, PrintStream out) throws IOException, UsageException {
+        Args a = Args.parse(argv, 1, java.util.Set.of("backend"), java.util.Set.of());
+        out.println(Backends.monitor(a).backend());
         return 0;
     }
 }

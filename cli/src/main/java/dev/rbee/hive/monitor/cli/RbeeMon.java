@@ -11,16 +11,26 @@ public final class RbeeMon {
               run --group G --instance I [--cpu 250%] [--cpu-weight N] [--memory-max 512M]
                   [--memory-high SIZE] [--swap-max SIZE] [--pids-max N] [--io "MAJ:MIN rbps=1M"]
                   [--log FILE] [--grace 10s] [--interval 1s] [--quiet] [--stats-json] [--json]
-                  -- PROGRAM ARGS...
+                  [--backend auto|cgroup2|proctree|portable] [--allow-no-limits] -- PROGRAM ARGS...
                   start PROGRAM inside rbee.slice/G/I, print its exit report and exit
                   with its exit status (128+N when killed by signal N); Ctrl-C or
                   SIGTERM stops it gracefully.  Every interval a stats line goes to
                   stderr (--stats-json: one JSON object per line; --quiet: none)
               stats [--group G] [--instance I] [--interval 1s] [--json]
                   the workers' stats, after one interval so that rates exist
+              top [--interval 1s] [--group G] [--sort cpu|memory|io|name] [--batch] [--iterations N]
+                  every worker, refreshed each interval: a full-screen table on a
+                  terminal (keys c m i n sort, q quits), plain blocks otherwise
+              serve [--bind 127.0.0.1] [--port 7835] [--interval 1s] [--hive-id ID]
+                  [--allow-control] [--token T | --token-file F] [--max-streams 256]
+                  HTTP: GET /v1/heartbeats/stream (server-sent events), GET /v1/workers,
+                  GET /metrics (Prometheus); with --allow-control also
+                  POST /v1/workers/G/I/stop[?grace=10s] (loopback only unless a token is set)
               stop G/I [--grace 10s] [--json]
                   SIGTERM the worker, SIGKILL its whole tree after the grace period
-              backend   print which backend is active and why
+              backend [--backend ...]   print which backend is active and why
+
+            Every command takes --backend (default auto: cgroup2 where writable, else proctree).
             """;
 
     private RbeeMon() {}
@@ -39,7 +49,9 @@ public final class RbeeMon {
                 case "run" -> RunCommand.run(argv, out, err);
                 case "stop" -> StopCommand.run(argv, out, err);
                 case "stats" -> StatsCommand.run(argv, out, err);
-                case "backend" -> BackendCommand.run(out);
+                case "top" -> TopCommand.run(argv, out, err);
+                case "serve" -> ServeCommand.run(argv, out, err);
+                case "backend" -> BackendCommand.run(argv, out);
                 default -> throw new UsageException("unknown command \"" + argv[0] + "\"");
             };
         } catch (UsageException | IllegalArgumentException e) {

@@ -16,12 +16,14 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 /** rbee-mon run: start a program in its cgroup leaf and exit with its status. */
 final class RunCommand {
     private static final Set<String> VALUES = Set.of("group", "instance", "cpu", "cpu-weight", "memory-max",
-            "memory-high", "swap-max", "pids-max", "io", "log", "grace", "interval");
-    private static final Set<String> FLAGS = Set.of("quiet", "json", "stats-json");
+            "memory-high", "swap-max", "pids-max", "io", "log", "grace", "interval", "backend");
+    private static final Set<String> FLAGS = Set.of("quiet", "json", "stats-json", "allow-no-limits");
 
     private RunCommand() {}
 
@@ -40,9 +42,23 @@ final class RunCommand {
                 .withMonitoring(a.require("group"), a.require("instance"))
                 .limits(lb.build());
         a.get("log").ifPresent(f -> spec.output(Output.appendTo(Path.of(f))));
+        spec.allowUnenforcedLimits(a.has("allow-no-limits"));
         WorkerSpec ws = spec.build();
 
-        ProcessMonitor monitor = ProcessMonitor.create();
+        Duration grace = a.get("grace").map(Durations::parse).orElse(Duration.ofSeconds(10));
+        // Ctrl-C or SIGTERM: stop the worker gracefully; the report below still prints and the cgroup goes.
+        // Installed before the spawn, so a signal that comes right after it is not lost.
+        AtomicReference<Worker> started = new AtomicReference<>();
+        AtomicBoolean stopRequested = new AtomicBoolean();
+        for (String sig : new String[] {"INT", "TERM"}) {
+            Signal.handle(new Signal(sig), s -> {
+                stopRequested.set(true);
+                Worker target = started.get();
+                if (target != null) stopAsync(target, grace, err);
+            });
+        }
+        ProcessMonitor monitor = Backends.monitor(a);
+        if (!a.has("quiet")) err.println("rbee-mon: backend " + monitor.backend());
         Worker w;
         try {
             w = monitor.spawn(ws);
@@ -53,17 +69,8 @@ final class RunCommand {
                 default -> 125;
             };
         }
-        Duration grace = a.get("grace").map(Durations::parse).orElse(Duration.ofSeconds(10));
-        // Ctrl-C or SIGTERM: stop the worker gracefully; the report below still prints and the cgroup goes.
-        for (String sig : new String[] {"INT", "TERM"}) {
-            Signal.handle(new Signal(sig), s -> Thread.ofPlatform().daemon().name("rbee-mon-stop").start(() -> {
-                try {
-                    w.stop(grace);
-                } catch (Exception e) {
-                    err.println("rbee-mon: stopping " + w + ": " + e.getMessage());
-                }
-            }));
-        }
+        started.set(w);
+        if (stopRequested.get()) stopAsync(w, grace, err);
         Duration interval = a.get("interval").map(Durations::parse).orElse(Duration.ofSeconds(1));
         if (interval.isZero()) throw new UsageException("--interval must be positive");
         Thread stats = null;
@@ -73,6 +80,16 @@ final class RunCommand {
         if (a.has("json")) err.println(Wire.json(Wire.exitReport(report)));
         else if (!a.has("quiet")) err.println("rbee-mon: " + report.summary());
         return report.status().map(ExitStatus::shellValue).orElse(1);
+    }
+
+    private static void stopAsync(Worker w, Duration grace, PrintStream err) {
+        Thread.ofPlatform().daemon().name("rbee-mon-stop").start(() -> {
+            try {
+                w.stop(grace);
+            } catch (Exception e) {
+                err.println("rbee-mon: stopping " + w + ": " + e.getMessage());
+            }
+        });
     }
 
     /** Every interval, one line (or one JSON object) of the worker's stats on stderr. */

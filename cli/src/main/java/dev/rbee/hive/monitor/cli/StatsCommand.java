@@ -4,6 +4,7 @@ import dev.rbee.hive.monitor.ProcessMonitor;
 import dev.rbee.hive.monitor.ProcessStats;
 import dev.rbee.hive.monitor.Sampler;
 import dev.rbee.hive.monitor.Snapshot;
+import dev.rbee.hive.monitor.gpu.GpuSampler;
 import dev.rbee.hive.monitor.json.Wire;
 
 import java.io.PrintStream;
@@ -14,6 +15,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 /** rbee-mon stats: one snapshot of the workers, taken after one interval so that rates exist. */
@@ -21,12 +23,12 @@ final class StatsCommand {
     private StatsCommand() {}
 
     static int run(String[] argv, PrintStream out, PrintStream err) throws Exception {
-        Args a = Args.parse(argv, 1, Set.of("group", "instance", "interval"), Set.of("json"));
+        Args a = Args.parse(argv, 1, Set.of("group", "instance", "interval", "backend"), Set.of("json"));
         if (!a.rest().isEmpty()) throw new UsageException("unexpected argument \"" + a.rest().get(0) + "\"");
         String group = a.get("group").map(g -> dev.rbee.hive.monitor.Names.check("group", g)).orElse(null);
         String instance = a.get("instance").map(i -> dev.rbee.hive.monitor.Names.check("instance", i)).orElse(null);
         Duration interval = a.get("interval").map(Durations::parse).orElse(Duration.ofSeconds(1));
-        ProcessMonitor monitor = ProcessMonitor.create();
+        ProcessMonitor monitor = Backends.monitor(a);
         Snapshot snap = secondRound(monitor, interval);
         List<ProcessStats> workers = snap.workers().stream()
                 .filter(w -> group == null || w.group().equals(group))
@@ -46,17 +48,24 @@ final class StatsCommand {
         return 0;
     }
 
-    /** The second round of a sampler: the first one has no rates. */
+    /**
+     * The second round of a sampler (the first has no rates), or a later one
+     * while NVML is still starting (its first load can outlast a round; the
+     * sampler gives up waiting for it after {@link GpuSampler#STARTUP_GRACE}).
+     */
     static Snapshot secondRound(ProcessMonitor monitor, Duration interval) throws Exception {
-        CountDownLatch two = new CountDownLatch(2);
+        CountDownLatch done = new CountDownLatch(1);
         AtomicReference<Snapshot> last = new AtomicReference<>();
+        AtomicInteger rounds = new AtomicInteger();
         try (Sampler s = monitor.sampler().interval(interval).start()) {
             s.addListener(snap -> {
                 last.set(snap);
-                two.countDown();
+                boolean gpuStarting = snap.node().absent().getOrDefault("gpus", "").startsWith(GpuSampler.STARTING);
+                if (rounds.incrementAndGet() >= 2 && !gpuStarting) done.countDown();
             });
-            if (!two.await(interval.toMillis() * 3 + 10_000, TimeUnit.MILLISECONDS))
-                throw new IllegalStateException("sampler produced no second round");
+            long limit = interval.toMillis() * 3 + GpuSampler.STARTUP_GRACE.toMillis() + 5_000;
+            if (!done.await(limit, TimeUnit.MILLISECONDS) && last.get() == null)
+                throw new IllegalStateException("the sampler produced no round within " + limit + " ms");
         }
         return last.get();
     }

@@ -14,14 +14,14 @@ final class StopCommand {
     private StopCommand() {}
 
     static int run(String[] argv, PrintStream out, PrintStream err) throws Exception {
-        Args a = Args.parse(argv, 1, Set.of("grace"), Set.of("json"));
+        Args a = Args.parse(argv, 1, Set.of("grace", "backend"), Set.of("json"));
         if (a.rest().size() != 1) throw new UsageException("stop takes one GROUP/INSTANCE");
         String id = a.rest().get(0);
         int slash = id.indexOf('/');
         if (slash < 0) throw new UsageException("expected GROUP/INSTANCE, got \"" + id + "\"");
         String group = id.substring(0, slash), instance = id.substring(slash + 1);
         Duration grace = a.get("grace").map(Durations::parse).orElse(Duration.ofSeconds(10));
-        ProcessMonitor monitor = ProcessMonitor.create();
+        ProcessMonitor monitor = Backends.monitor(a);
         Optional<ExitReport> r = monitor.stop(group, instance, grace);
         if (r.isEmpty()) {
             err.println("rbee-mon: no live worker " + group + "/" + instance);

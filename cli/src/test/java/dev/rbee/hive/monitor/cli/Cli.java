@@ -14,15 +14,26 @@ final class Cli {
     private Cli() {}
 
     static Process start(String... args) throws Exception {
+        return start(java.util.Map.of(), args);
+    }
+
+    /** With extra environment variables for the child. */
+    static Process start(java.util.Map<String, String> env, String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
                 "-cp", System.getProperty("java.class.path"), RbeeMon.class.getName()));
         cmd.addAll(List.of(args));
-        return new ProcessBuilder(cmd).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().putAll(env);
+        return pb.start();
     }
 
     static Result run(String... args) throws Exception {
-        Process p = start(args);
+        return run(java.util.Map.of(), args);
+    }
+
+    static Result run(java.util.Map<String, String> env, String... args) throws Exception {
+        Process p = start(env, args);
         CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p, true));
         String out = read(p, false);
         if (!p.waitFor(60, TimeUnit.SECONDS)) {

@@ -1,6 +1,7 @@
 package dev.rbee.hive.monitor.cgroup;
 
 import dev.rbee.hive.monitor.CgroupException;
+import dev.rbee.hive.monitor.internal.Backoff;
 import dev.rbee.hive.monitor.internal.Libc;
 
 import java.io.IOException;
@@ -31,7 +32,16 @@ public final class CgroupKiller {
             awaitEvent(cgroup, "frozen 1", 2_000);
             killAll(cgroup);
         } finally {
-            CgroupFiles.write(cgroup.resolve("cgroup.freeze"), "0"); // SIGKILL is delivered once thawed
+            thaw(cgroup);
+        }
+    }
+
+    /** Thaws; a cgroup already removed (its last task died and someone cleaned up) needs no thaw. */
+    private static void thaw(Path cgroup) throws CgroupException {
+        try {
+            CgroupFiles.write(cgroup.resolve("cgroup.freeze"), "0");
+        } catch (CgroupException e) {
+            if (Files.isDirectory(cgroup)) throw e;
         }
     }
 
@@ -52,25 +62,11 @@ public final class CgroupKiller {
         return awaitEvent(cgroup, "populated 0", timeoutMillis);
     }
 
-    /**
-     * Waits for a line of cgroup.events.  The kernel finishes the kill within
-     * milliseconds, so short sleeps (1 ms doubling to 20 ms) are enough here;
-     * exit *detection* uses pidfds instead.
-     */
+    /** Waits for a line of cgroup.events (a removed cgroup counts as empty and thawed). */
     private static boolean awaitEvent(Path cgroup, String line, long timeoutMillis) throws IOException {
-        long deadline = System.nanoTime() + timeoutMillis * 1_000_000;
-        long delay = 1;
-        while (true) {
+        return Backoff.await(() -> {
             String events = CgroupFiles.read(cgroup.resolve("cgroup.events"));
-            if (events.isEmpty() || events.lines().anyMatch(line::equals)) return true;
-            if (System.nanoTime() > deadline) return false;
-            try {
-                Thread.sleep(delay);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
-            delay = Math.min(delay * 2, 20);
-        }
+            return events.isEmpty() || events.lines().anyMatch(line::equals);
+        }, timeoutMillis);
     }
 }

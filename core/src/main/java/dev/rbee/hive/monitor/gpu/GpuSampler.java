@@ -34,7 +34,7 @@ public final class GpuSampler implements AutoCloseable {
     /** System property naming the NVML library file to load instead of {@value Nvml#SONAME}. */
     public static final String LIBRARY_PROPERTY = "rbee.nvml.library";
     public static final Duration STARTUP_GRACE = Duration.ofSeconds(10);
-    static final String STARTING = "NVML starting";
+    public static final String STARTING = "NVML starting";
 
     private final Optional<Path> library;
     private final Duration timeout;
@@ -48,9 +48,17 @@ public final class GpuSampler implements AutoCloseable {
     private long firstSubmit;                 // System.nanoTime() of the first sample
     private volatile boolean started;         // set on nvmlThread once the first read has returned
 
-    /** The library from {@value #LIBRARY_PROPERTY} if set, else {@value Nvml#SONAME}; 200 ms per sample. */
+    /** Environment variable naming the NVML library, when the system property is not set. */
+    public static final String LIBRARY_ENV = "RBEE_NVML_LIBRARY";
+
+    /**
+     * The library from {@value #LIBRARY_PROPERTY}, else from ${@value #LIBRARY_ENV}, else
+     * {@value Nvml#SONAME}; 200 ms per sample.
+     */
     public GpuSampler() {
-        this(Optional.ofNullable(System.getProperty(LIBRARY_PROPERTY)).map(Path::of), DEFAULT_TIMEOUT);
+        this(Optional.ofNullable(System.getProperty(LIBRARY_PROPERTY))
+                .or(() -> Optional.ofNullable(System.getenv(LIBRARY_ENV))).filter(s -> !s.isEmpty()).map(Path::of),
+                DEFAULT_TIMEOUT);
     }
 
     /**

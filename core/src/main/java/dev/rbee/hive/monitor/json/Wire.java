@@ -56,7 +56,10 @@ public final class Wire {
         put(m, "memory_peak_bytes", r.memoryPeakBytes());
         put(m, "io_read_bytes", r.ioReadBytes());
         put(m, "io_write_bytes", r.ioWriteBytes());
-        m.put("cgroup_removed", r.cgroupRemoved());
+        r.cgroup().ifPresent(c -> {
+            m.put("cgroup", c.toString());
+            m.put("cgroup_removed", r.cgroupRemoved());
+        });
         if (!r.absent().isEmpty()) m.put("absent", new LinkedHashMap<>(r.absent()));
         return m;
     }
@@ -86,7 +89,7 @@ public final class Wire {
         m.put("worker_id", s.group() + "-" + s.instance());
         m.put("service", s.group());
         m.put("instance", s.instance());
-        m.put("cgroup", s.cgroup().toString());
+        s.cgroup().ifPresent(c -> m.put("cgroup", c.toString()));
         m.put("pid", s.pid());
         m.put("pids", s.pids());
         port(s.instance()).ifPresent(p -> m.put("port", p));

@@ -31,6 +31,11 @@ public final class Launcher {
 
     /** The launcher from the jar, unpacked once per content into the runtime directory. */
     public static Path fromJar() throws IOException {
+        return fromJar(RuntimeDir.get());
+    }
+
+    /** As {@link #fromJar()}, into {@code dir} (a private directory). */
+    static Path fromJar(Path dir) throws IOException {
         String arch = switch (System.getProperty("os.arch")) {
             case "amd64", "x86_64" -> "x86_64";
             case "aarch64", "arm64" -> "aarch64";
@@ -42,7 +47,6 @@ public final class Launcher {
         String actual = sha256(binary);
         if (!actual.equals(expected))
             throw new IOException("launcher in the jar is corrupt: sha256 " + actual + ", expected " + expected);
-        Path dir = RuntimeDir.get();
         Path target = dir.resolve("rbee-launch-" + expected.substring(0, 16));
         if (Files.isRegularFile(target) && sha256(Files.readAllBytes(target)).equals(expected)) return target;
         Path tmp = Files.createTempFile(dir, "rbee-launch", ".tmp",

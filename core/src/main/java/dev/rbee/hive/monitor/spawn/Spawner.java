@@ -4,7 +4,6 @@ import dev.rbee.hive.monitor.SpawnException;
 import dev.rbee.hive.monitor.SpawnException.Step;
 import dev.rbee.hive.monitor.WorkerSpec;
 
-import java.io.File;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -133,22 +132,7 @@ public final class Spawner {
         cmd.addAll(spec.command());
 
         ProcessBuilder pb = new ProcessBuilder(cmd);
-        if (spec.clearEnvironment()) pb.environment().clear();
-        pb.environment().putAll(spec.environment());
-        Optional<Path> log = spec.output().file(spec.logName());
-        if (log.isPresent()) {
-            try {
-                Path parent = log.get().toAbsolutePath().getParent();
-                if (parent != null) Files.createDirectories(parent);
-            } catch (IOException e) {
-                throw new SpawnException(Step.LAUNCHER, null, "cannot create log directory for " + log.get() + ": " + e, e);
-            }
-            pb.redirectOutput(ProcessBuilder.Redirect.appendTo(log.get().toFile()));
-            pb.redirectError(ProcessBuilder.Redirect.appendTo(log.get().toFile()));
-            pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-        } else if (spec.output() instanceof dev.rbee.hive.monitor.Output.Inherit) {
-            pb.inheritIO();
-        }
+        Redirects.apply(pb, spec);
         return pb;
     }
 

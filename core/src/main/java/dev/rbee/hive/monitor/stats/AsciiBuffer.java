@@ -131,6 +131,30 @@ public final class AsciiBuffer {
         return UNKNOWN;
     }
 
+    /**
+     * Moves the cursor past the last {@code c} of the current line (for
+     * /proc/PID/stat, whose command name may hold spaces and parentheses);
+     * false if the line has none.
+     */
+    public boolean skipPastLast(byte c) {
+        for (int i = lineEnd - 1; i >= pos; i--) {
+            if (bytes.get(i) == c) {
+                pos = i + 1;
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The first byte of the next word, skipping the word (e.g. /proc/PID/stat's state); 0 if none. */
+    public byte letter() {
+        skipBlanks();
+        if (pos >= lineEnd) return 0;
+        byte b = bytes.get(pos);
+        skipToken();
+        return b;
+    }
+
     /** Skips the next word (such as io.stat's "MAJ:MIN"); false if the line had none. */
     public boolean skipWord() {
         skipBlanks();

@@ -28,7 +28,7 @@ import java.util.List;
  * (a controller disabled in the parent) only makes its fields absent.
  * Not thread-safe: one sampling thread per reader.
  */
-public final class CgroupReader implements AutoCloseable {
+public final class CgroupReader implements CounterSource {
     private final Path dir;
     private final AsciiBuffer buffer = new AsciiBuffer();
     private final StatFile[] stats;
@@ -64,6 +64,11 @@ public final class CgroupReader implements AutoCloseable {
             close();
             throw e;
         }
+    }
+
+    @Override
+    public java.util.Optional<Path> cgroup() {
+        return java.util.Optional.of(dir);
     }
 
     public Path dir() {

@@ -25,49 +25,64 @@ import java.util.function.Predicate;
  * the others: its error is recorded and the rest are sampled.
  */
 public final class StatsCollector implements AutoCloseable {
-    private final CgroupTree tree;
+    private final Discovery discovery;
     private final double alpha;
     private final Optional<GpuSampler> gpu;
-    private final Map<Path, WorkerSeries> series = new HashMap<>();
+    private final Map<Object, WorkerSeries> series = new HashMap<>();
     private final List<String> errors = new ArrayList<>();
+    private Optional<GpuSnapshot> lastGpu = Optional.empty();
 
+    /** Over the leaves of a cgroup tree. */
     public StatsCollector(CgroupTree tree, double alpha, Optional<GpuSampler> gpu) {
-        this.tree = tree;
+        this(() -> {
+            List<Discovery.Found> out = new ArrayList<>();
+            for (Path leaf : tree.leaves())
+                out.add(new Discovery.Found(leaf.getParent().getFileName().toString(), leaf.getFileName().toString(),
+                        leaf, () -> new CgroupReader(leaf)));
+            return out;
+        }, alpha, gpu);
+    }
+
+    public StatsCollector(Discovery discovery, double alpha, Optional<GpuSampler> gpu) {
+        this.discovery = discovery;
         this.alpha = alpha;
         this.gpu = gpu;
     }
 
-    /** The workers (populated leaves) whose {@code group/instance} leaf path passes {@code which}. */
-    public synchronized List<ProcessStats> collect(Predicate<Path> which) throws IOException {
+    /** The workers (populated leaves, or live process trees) that pass {@code which}. */
+    public synchronized List<ProcessStats> collect(Predicate<Discovery.Found> which) throws IOException {
         errors.clear();
-        List<Path> leaves = tree.leaves();
-        Set<Path> seen = new HashSet<>(leaves);
+        List<Discovery.Found> found = discovery.find();
+        Set<Object> seen = new HashSet<>();
+        for (Discovery.Found f : found) seen.add(f.key());
         series.entrySet().removeIf(e -> {
             if (seen.contains(e.getKey())) return false;
             e.getValue().close();
             return true;
         });
         Optional<GpuSnapshot> g = gpu.map(GpuSampler::sample);
+        lastGpu = g;
         Instant now = Instant.now();
         long nanos = System.nanoTime();
         List<ProcessStats> out = new ArrayList<>();
-        for (Path leaf : leaves) {
-            if (!which.test(leaf)) continue;
+        for (Discovery.Found f : found) {
+            if (!which.test(f)) continue;
             try {
-                WorkerSeries s = series.get(leaf);
+                WorkerSeries s = series.get(f.key());
                 if (s == null) {
-                    s = new WorkerSeries(leaf.getParent().getFileName().toString(), leaf.getFileName().toString(), leaf, alpha);
-                    series.put(leaf, s);
+                    s = new WorkerSeries(f.group(), f.instance(), f.opener().open(), alpha);
+                    series.put(f.key(), s);
                 }
                 if (!s.read(nanos)) {
-                    series.remove(leaf).close(); // removed meanwhile: the series ends quietly
+                    series.remove(f.key()).close(); // removed meanwhile: the series ends quietly
                     continue;
                 }
                 if (s.populated()) out.add(s.stats(now, g));
             } catch (IOException | RuntimeException e) {
-                WorkerSeries broken = series.remove(leaf);
+                WorkerSeries broken = series.remove(f.key());
                 if (broken != null) broken.close();
-                if (java.nio.file.Files.isDirectory(leaf)) errors.add(leaf + ": " + e);
+                if (!(f.key() instanceof Path leaf) || java.nio.file.Files.isDirectory(leaf))
+                    errors.add(f.group() + "/" + f.instance() + ": " + e);
             }
         }
         return out;
@@ -78,8 +93,9 @@ public final class StatsCollector implements AutoCloseable {
         return List.copyOf(errors);
     }
 
+    /** The GPU reading of the last {@link #collect} (one NVML sample per round). */
     public synchronized Optional<GpuSnapshot> lastGpu() {
-        return gpu.map(GpuSampler::sample);
+        return lastGpu;
     }
 
     @Override

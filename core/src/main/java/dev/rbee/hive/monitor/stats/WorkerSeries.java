@@ -33,7 +33,7 @@ public final class WorkerSeries implements AutoCloseable {
     static final double MIB = 1024.0 * 1024.0;
 
     private final String group, instance;
-    private final CgroupReader reader;
+    private final CounterSource reader;
     private CgroupCounters current = new CgroupCounters(), previous = new CgroupCounters();
     private long currentNanos, previousNanos;
     private boolean hasPrevious;
@@ -45,15 +45,15 @@ public final class WorkerSeries implements AutoCloseable {
 
     /** @param alpha EMA weight of the newest rate (1 = no smoothing) */
     public WorkerSeries(String group, String instance, Path leaf, double alpha) throws IOException {
+        this(group, instance, new CgroupReader(leaf), alpha);
+    }
+
+    public WorkerSeries(String group, String instance, CounterSource source, double alpha) {
         if (!(alpha > 0 && alpha <= 1)) throw new IllegalArgumentException("smoothing alpha must be in (0, 1]: " + alpha);
         this.group = group;
         this.instance = instance;
-        this.reader = new CgroupReader(leaf);
+        this.reader = source;
         this.alpha = alpha;
-    }
-
-    public Path cgroup() {
-        return reader.dir();
     }
 
     /**
@@ -138,7 +138,7 @@ public final class WorkerSeries implements AutoCloseable {
             absent.put("vram_mb", why);
             absent.put("total_vram_mb", why);
         }
-        return new ProcessStats(group, instance, reader.dir(), mainPid, pids, cpu, rss, rd, wr, uptime, gpuUtil, vram,
+        return new ProcessStats(group, instance, reader.cgroup(), mainPid, pids, cpu, rss, rd, wr, uptime, gpuUtil, vram,
                 totalVram, gpus, model, new Counters(current), absent, timestamp);
     }
 
@@ -149,6 +149,12 @@ public final class WorkerSeries implements AutoCloseable {
     /** The main process is the oldest in the cgroup; re-found (and its cmdline read) only when it changes. */
     private void refreshMain(List<Long> pids) {
         if (mainPid > 0 && pids.contains(mainPid)) return;
+        if (reader.mainPid().isPresent()) { // the portable backend knows it without /proc
+            mainPid = reader.mainPid().getAsLong();
+            mainStart = reader.mainStart();
+            model = ProcessHandle.of(mainPid).flatMap(h -> h.info().arguments()).flatMap(WorkerSeries::modelIn);
+            return;
+        }
         Optional<ProcStat> oldest = Optional.empty();
         for (long p : pids) {
             Optional<ProcStat> st = ProcStat.read(p);

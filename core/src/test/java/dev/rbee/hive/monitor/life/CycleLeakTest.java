@@ -38,9 +38,10 @@ class CycleLeakTest {
     @Test
     void noLeaks() throws Exception {
         for (int i = 0; i < 20; i++) cycle(i); // warm-up: launcher unpacked, pools started
+        settle();
         long fds = TestEnv.fdCount(), threads = Thread.activeCount(), ours = rbeeThreads();
         for (int i = 0; i < CYCLES; i++) cycle(i);
-        Thread.sleep(100); // let the JDK's reaper threads return to their pool
+        settle();
         System.out.printf("%d cycles: fds %d -> %d, threads %d -> %d, rbee threads %d -> %d, dirs left: %s%n",
                 CYCLES, fds, TestEnv.fdCount(), threads, Thread.activeCount(), ours, rbeeThreads(), Files.exists(groupDir));
         assertFalse(Files.exists(groupDir), "cgroup directories left behind");
@@ -48,6 +49,15 @@ class CycleLeakTest {
         assertTrue(rbeeThreads() <= ours + 1, "rbee threads grew: " + ours + " -> " + rbeeThreads());
         // The JDK's process reaper is a cached pool: a thread or two may linger for its 60 s keep-alive.
         assertTrue(Thread.activeCount() <= threads + 2, "threads grew: " + threads + " -> " + Thread.activeCount());
+    }
+
+    /**
+     * Lets what earlier tests dropped without closing be collected (the JDK closes an unreachable
+     * FileChannel's fd through a Cleaner), and the JDK's reaper threads return to their pool.
+     */
+    private static void settle() throws InterruptedException {
+        System.gc();
+        Thread.sleep(200);
     }
 
     private static long rbeeThreads() {

@@ -1,7 +1,6 @@
 package dev.rbee.hive.monitor.spawn;
 
 import dev.rbee.hive.monitor.Limits;
-import dev.rbee.hive.monitor.Output;
 import dev.rbee.hive.monitor.ProcessMonitor;
 import dev.rbee.hive.monitor.SpawnException;
 import dev.rbee.hive.monitor.SpawnException.Step;
@@ -127,13 +126,16 @@ class SpawnFailureTest {
         assertNothingLeft();
     }
 
+    /** No writable cgroup2 root: the process-tree backend, which refuses limits it cannot enforce. */
     @Test
-    void mkdirFailsUnderAMissingRoot() throws Exception {
+    void limitsRefusedWithoutACgroup() throws Exception {
         ProcessMonitor m = ProcessMonitor.builder().root(root.resolve(group).resolve("no-such-parent").resolve("rbee.slice")).build();
-        assertEquals(dev.rbee.hive.monitor.Backend.Kind.NONE, m.backend().kind(), m.backend().reason());
-        SpawnException e = assertThrows(SpawnException.class, () ->
-                m.spawn(WorkerSpec.command("/bin/true").withMonitoring(group, "1").build()));
+        assertEquals(dev.rbee.hive.monitor.Backend.Kind.PROCTREE, m.backend().kind(), m.backend().reason());
+        assertTrue(m.backend().reason().contains("not writable"), m.backend().reason());
+        SpawnException e = assertThrows(SpawnException.class, () -> m.spawn(WorkerSpec.command("/bin/true")
+                .withMonitoring(group, "1").limits(Limits.builder().memoryMax("1G").build()).build()));
         assertEquals(Step.BACKEND, e.step());
+        assertTrue(e.getMessage().contains("no cgroup: limits unavailable"), e.getMessage());
         assertNothingLeft();
     }
 

@@ -1,0 +1,35 @@
+package dev.rbee.hive.monitor;
+
+import dev.rbee.hive.monitor.stats.Discovery;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+/** What differs between the backends: how a worker is started, found again, sampled and cleaned up after. */
+interface WorkerBackend {
+    /** Starts a monitored worker ({@code spec.monitoring()} is present). */
+    Worker spawn(WorkerSpec spec) throws SpawnException;
+
+    /** The live workers, as group/instance. */
+    List<MonitorConfig> enumerate() throws IOException;
+
+    /** A handle on a live worker this monitor did not spawn. */
+    Optional<Worker> adopt(MonitorConfig cfg) throws IOException;
+
+    /** How the stats collector finds the workers each round. */
+    Discovery discovery();
+
+    /** Removes what dead workers left behind; returns what was removed. */
+    List<Path> cleanupStale() throws IOException;
+
+    /** Fails a spawn whose limits no cgroup can enforce, unless the caller allowed that. */
+    static void checkLimits(WorkerSpec spec, Backend backend) throws SpawnException {
+        MonitorConfig cfg = spec.monitoring().orElseThrow();
+        if (!cfg.limits().isEmpty() && !spec.allowUnenforcedLimits())
+            throw new SpawnException(SpawnException.Step.BACKEND, "cannot apply the limits of " + cfg.id()
+                    + ": no cgroup: limits unavailable on the " + backend.kind().name().toLowerCase() + " backend ("
+                    + backend.reason() + "); allow running without them with allowUnenforcedLimits (--allow-no-limits)");
+    }
+}

@@ -1,0 +1,119 @@
+package dev.rbee.hive.monitor.proc;
+
+import dev.rbee.hive.monitor.stats.AsciiBuffer;
+import dev.rbee.hive.monitor.stats.CgroupCounters;
+import dev.rbee.hive.monitor.stats.CgroupCounters.Field;
+import dev.rbee.hive.monitor.stats.CounterSource;
+import dev.rbee.hive.monitor.stats.KeptOpenFile;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * A worker's counters summed over its process tree, for machines without a
+ * writable cgroup2: CPU from /proc/PID/stat (plus the CPU of children the main
+ * process reaped), anonymous memory from statm (resident - shared pages), I/O
+ * from /proc/PID/io.  Every other field is absent: there is no cgroup.
+ */
+public final class ProcTreeSource implements CounterSource {
+    public static final String NO_CGROUP = "process-tree backend: no cgroup";
+    private static final long PAGE = 4096;
+    private static final byte[][] IO_KEYS = AsciiBuffer.names("read_bytes:", "write_bytes:");
+
+    private final ProcessTable table;
+    private final long main, mainStartTicks;
+    private final AsciiBuffer buf = new AsciiBuffer();
+    private final Map<Long, KeptOpenFile[]> files = new HashMap<>(); // statm, io per pid
+
+    /** @param table refreshed by the caller once per round, before {@link #read} */
+    public ProcTreeSource(ProcessTable table, long main, long mainStartTicks) {
+        this.table = table;
+        this.main = main;
+        this.mainStartTicks = mainStartTicks;
+    }
+
+    @Override
+    public Optional<Path> cgroup() {
+        return Optional.empty();
+    }
+
+    @Override
+    public boolean read(CgroupCounters into) throws IOException {
+        ProcessTable.Entry m = table.get(main);
+        if (m == null || m.startTicks != mainStartTicks) {
+            close();
+            return false; // the main process is gone (or its pid reused)
+        }
+        Set<Long> tree = table.tree(main);
+        for (CgroupCounters.Field f : CgroupCounters.Field.values()) into.absent(f, NO_CGROUP);
+        into.clearPids();
+        long ticks = m.reapedChildCpuTicks, anonPages = 0, rbytes = 0, wbytes = 0;
+        boolean ioOk = true;
+        for (long pid : tree) {
+            ProcessTable.Entry e = table.get(pid);
+            if (e == null) continue;
+            into.addPid(pid);
+            ticks += e.cpuTicks;
+            KeptOpenFile[] f = files.computeIfAbsent(pid, p -> open(p));
+            if (f[0].read() > 0 && buf.nextLine()) {
+                buf.unsigned(); // size
+                long resident = buf.unsigned(), shared = buf.unsigned();
+                if (resident >= shared && shared >= 0) anonPages += resident - shared;
+            }
+            if (f[1].isOpen() && f[1].read() > 0) {
+                while (buf.nextLine()) {
+                    int k = buf.word(IO_KEYS);
+                    if (k == 0) rbytes += buf.unsigned();
+                    else if (k == 1) wbytes += buf.unsigned();
+                }
+            } else {
+                ioOk = false;
+            }
+        }
+        for (Iterator<Long> it = files.keySet().iterator(); it.hasNext(); ) {
+            long pid = it.next();
+            if (!tree.contains(pid)) {
+                for (KeptOpenFile f : files.get(pid)) f.close();
+                it.remove();
+            }
+        }
+        into.set(Field.CPU_USAGE_USEC, ticks * 1_000_000 / ProcStat.TICKS_PER_SECOND);
+        into.set(Field.MEMORY_ANON, anonPages * PAGE);
+        into.set(Field.PIDS_CURRENT, into.pidCount());
+        if (ioOk) {
+            into.set(Field.IO_RBYTES, rbytes);
+            into.set(Field.IO_WBYTES, wbytes);
+        } else {
+            into.absent(Field.IO_RBYTES, "process-tree backend: /proc/PID/io not readable for every process");
+            into.absent(Field.IO_WBYTES, "process-tree backend: /proc/PID/io not readable for every process");
+        }
+        return true;
+    }
+
+    private KeptOpenFile[] open(long pid) {
+        Path dir = Path.of("/proc", Long.toString(pid));
+        KeptOpenFile statm = new KeptOpenFile(dir.resolve("statm"), buf, true);
+        KeptOpenFile io = new KeptOpenFile(dir.resolve("io"), buf, true);
+        try {
+            statm.open();
+            io.open();
+        } catch (IOException e) {
+            // EACCES on another user's io file: its figures are absent, with the reason above
+        }
+        return new KeptOpenFile[] {statm, io};
+    }
+
+    @Override
+    public void close() {
+        files.values().forEach(f -> {
+            f[0].close();
+            f[1].close();
+        });
+        files.clear();
+    }
+}

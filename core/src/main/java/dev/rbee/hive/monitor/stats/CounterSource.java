@@ -1,0 +1,27 @@
+package dev.rbee.hive.monitor.stats;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/** Where a worker's counters come from: its cgroup's files, or (without cgroups) its process tree in /proc. */
+public interface CounterSource extends AutoCloseable {
+    /** Re-reads into {@code into}; false when the worker's cgroup or tree is gone (the series ends). */
+    boolean read(CgroupCounters into) throws IOException;
+
+    /** The cgroup directory, for a cgroup source. */
+    Optional<Path> cgroup();
+
+    /** The main process, where the source knows it (else the oldest in the cgroup, from /proc). */
+    default java.util.OptionalLong mainPid() {
+        return java.util.OptionalLong.empty();
+    }
+
+    /** When the main process started, where the source knows it. */
+    default Optional<java.time.Instant> mainStart() {
+        return Optional.empty();
+    }
+
+    @Override
+    void close();
+}
