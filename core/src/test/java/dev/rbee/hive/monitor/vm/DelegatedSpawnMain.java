@@ -31,6 +31,7 @@ public final class DelegatedSpawnMain {
 
         // Inside the delegated subtree: a worker with a pids limit.
         ProcessMonitor inside = ProcessMonitor.builder().root(delegated.resolve("rbee.slice")).launcher(launcher).build();
+        result("inside.backend", inside.backend().kind());
         Worker w = inside.spawn(WorkerSpec.command(helper, "alloc", "1", "hold").withMonitoring("g", "i")
                 .limits(Limits.builder().pidsMax(8).build()).output(Output.pipe()).build());
         BufferedReader out = new BufferedReader(new InputStreamReader(w.process().orElseThrow().getInputStream(), StandardCharsets.US_ASCII));
@@ -45,6 +46,7 @@ public final class DelegatedSpawnMain {
 
         // Outside: another subtree this user owns, but outside the one it runs in.
         ProcessMonitor outside = ProcessMonitor.builder().root(other.resolve("rbee.slice")).launcher(launcher).build();
+        result("outside.backend", outside.backend().kind());
         try {
             Worker escaped = outside.spawn(WorkerSpec.command("/bin/true").withMonitoring("g", "i").build());
             result("outside.step", "none: spawned pid " + escaped.pid());

@@ -85,12 +85,14 @@ class DelegationVmTest {
         assertEquals(Integer.toString(UID), res.get("uid"), "the supervisor ran unprivileged");
         // Inside: a worker with a limit, born in the delegated subtree.
         Path leaf = delegated.resolve("rbee.slice/g/i");
+        assertEquals("CGROUP2", res.get("inside.backend"), "the user's monitor works in its cgroup subtree");
         assertEquals(VmEnv.cgroupLine(leaf), res.get("inside.cgroup"), out);
         assertEquals("8", res.get("inside.pids.max"), "the user wrote its worker's limit");
         assertEquals(Integer.toString(UID), res.get("inside.leaf.owner"), "the user made the leaf");
         assertEquals("true", res.get("inside.removed"), out);
         // Outside: the kernel refuses the move into a cgroup outside the subtree; the user's
         // directories made for it are removed again.
+        assertEquals("CGROUP2", res.get("outside.backend"), "the other subtree is the user's too: the library lets it try");
         assertEquals("JOIN", res.get("outside.step"), out);
         assertEquals("EACCES", res.get("outside.errno"), out);
         assertEquals("false", res.get("outside.left"), out);

@@ -1,5 +1,6 @@
 package dev.rbee.hive.monitor.vm;
 
+import dev.rbee.hive.monitor.Backend;
 import dev.rbee.hive.monitor.ProcessMonitor;
 import dev.rbee.hive.monitor.Worker;
 import dev.rbee.hive.monitor.testing.TestEnv;
@@ -53,10 +54,15 @@ final class VmEnv {
         return CGROUP.resolve(TestEnv.uniqueGroup(name).replaceFirst("^t-", "vm-"));
     }
 
-    /** A monitor whose workers live under {@code root} ({@code root/group/instance}), with the built launcher. */
+    /**
+     * A monitor whose workers live under {@code root} ({@code root/group/instance}), with the built launcher;
+     * fails unless it chose the cgroup2 backend (never a silent fallback to the process tree).
+     */
     static ProcessMonitor monitor(Path root) {
         try {
-            return ProcessMonitor.builder().root(root).launcher(TestEnv.launcher()).build();
+            ProcessMonitor m = ProcessMonitor.builder().root(root).launcher(TestEnv.launcher()).build();
+            if (m.backend().kind() != Backend.Kind.CGROUP2) fail("expected the cgroup2 backend under " + root + ": " + m.backend());
+            return m;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
