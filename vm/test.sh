@@ -172,7 +172,8 @@ fi
 tests=$(attr tests); failures=$(attr failures); errors=$(attr errors); skipped=$(attr skipped)
 failed=$((failures + errors))
 passed=$((tests - failed - skipped))
-echo "vm: $passed passed, $failed failed, $skipped skipped (${elapsed}s; reports in ${REPORTS#"$REPO"/})"
+echo "vm suite: ${elapsed}s; reports in ${REPORTS#"$REPO"/}"
+echo "vm: $passed passed, $failed failed, $skipped skipped"
 if [[ $tests -eq 0 ]]; then
     log "no test ran"
     exit 1
