@@ -1,14 +1,12 @@
 #!/bin/sh
-# Runs in the guest (vm/run.sh .vm-cache vm/capture-fixtures.sh): captures the
+# Runs in the guest (make vm-fixtures): captures the
 # files of a real pure cgroup v2 leaf with cpu, io, memory and pids enabled
 # into /vmrun/fixture/, for core/src/test/resources/fixtures/vm-pure-v2/.
 # The leaf holds a worker that read 1 MiB from /dev/vda (O_DIRECT), spun for a
 # while and touches 32 MiB, under cpu.max 50%, memory.max 256M, pids.max 64
 # and io.max 10 MiB/s.
 set -eu
-repo=$(cd "$(dirname "$0")/.." 2>/dev/null && pwd || echo /work/main)
-[ -x "$repo/native-launcher/build/test/vm-helper" ] || repo=${RBEE_REPO:?set RBEE_REPO}
-helper=$repo/native-launcher/build/test/vm-helper
+helper=${RBEE_REPO:?RBEE_REPO: the repository, as the guest sees it}/native-launcher/build/test/vm-helper
 cg=/sys/fs/cgroup/fixture-capture
 mkdir -p $cg
 echo "+cpu +memory +io +pids" > $cg/cgroup.subtree_control

@@ -57,6 +57,27 @@ class CgroupReaderFixtureTest {
         }
     }
 
+    /** A real leaf of a pure cgroup v2 kernel (6.1, captured in the VM by make vm-fixtures). */
+    @Test
+    void capturedPureV2Leaf() throws IOException {
+        CgroupCounters c = read("vm-pure-v2");
+        assertValues(c,
+                Field.CPU_USAGE_USEC, 1609493, Field.CPU_USER_USEC, 1176504, Field.CPU_SYSTEM_USEC, 432988,
+                Field.CPU_NR_PERIODS, 36, Field.CPU_NR_THROTTLED, 31, Field.CPU_THROTTLED_USEC, 1560692,
+                Field.MEMORY_CURRENT, 34881536, Field.MEMORY_PEAK, 34881536,
+                Field.MEMORY_MAX, 268435456, Field.MEMORY_HIGH, MAX,
+                Field.MEMORY_ANON, 33607680, Field.MEMORY_FILE, 823296, Field.MEMORY_KERNEL, 135168,
+                Field.MEMORY_SHMEM, 0, Field.MEMORY_SOCK, 0,
+                Field.MEMORY_EVENTS_OOM, 0, Field.MEMORY_EVENTS_OOM_KILL, 0, Field.MEMORY_EVENTS_MAX, 0,
+                Field.IO_RBYTES, 1048576, Field.IO_WBYTES, 0, Field.IO_RIOS, 16, Field.IO_WIOS, 0,
+                Field.PIDS_CURRENT, 1, Field.PIDS_MAX, 64,
+                Field.PSI_CPU_SOME_AVG10, 694, Field.PSI_CPU_SOME_AVG60, 189, Field.PSI_CPU_SOME_AVG300, 42,
+                Field.PSI_CPU_SOME_TOTAL_USEC, 1276898, Field.PSI_CPU_FULL_TOTAL_USEC, 1276898);
+        assertTrue(c.get(Field.MEMORY_PEAK) >= c.get(Field.MEMORY_CURRENT));
+        assertEquals(1, c.pidCount());
+        for (Field f : Field.values()) assertTrue(c.isPresent(f), f + " absent on a full pure-v2 leaf: " + c.reason(f));
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"host-hybrid", "host-hybrid-busy", "host-hybrid-many-procs", "pure-v2"})
     void everyFieldIsPresentOrHasAReason(String tree) throws IOException {
