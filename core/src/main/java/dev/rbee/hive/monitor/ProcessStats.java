@@ -36,8 +36,12 @@ public record ProcessStats(String group, String instance, Optional<Path> cgroup,
     public ProcessStats {
         pids = List.copyOf(pids);
         gpus = List.copyOf(gpus);
-        absent = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(absent));
+        // An unmodifiable map is kept as it is (the sampler shares one between samples); others are copied.
+        absent = absent.getClass() == UNMODIFIABLE_MAP ? absent
+                : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(absent));
     }
+
+    private static final Class<?> UNMODIFIABLE_MAP = java.util.Collections.unmodifiableMap(Map.of()).getClass();
 
     public String id() {
         return group + "/" + instance;

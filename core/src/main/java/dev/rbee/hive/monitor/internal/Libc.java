@@ -44,6 +44,14 @@ public final class Libc {
     private static final MethodHandle EVENTFD = errnoCall("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle POLL = errnoCall("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
     private static final MethodHandle READ = errnoCall("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    /**
+     * pread as a critical downcall (no thread-state transition: ~0.3 us less per read, see the
+     * benchmarks), with the buffer passed as a raw address so that no MemorySegment is made per call.
+     */
+    private static final MethodHandle PREAD_CRITICAL = LINKER.downcallHandle(LIBC.find("pread").orElseThrow(),
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG), Linker.Option.critical(false));
+    private static final MethodHandle PREAD = errnoCall("pread",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG));
     private static final MethodHandle SYSCONF = LINKER.downcallHandle(
             LIBC.find("sysconf").orElseThrow(), FunctionDescriptor.of(JAVA_LONG, JAVA_INT));
     private static final MethodHandle GETUID = LINKER.downcallHandle(
@@ -192,6 +200,29 @@ public final class Libc {
             MemorySegment st = a.allocate(CAPTURE);
             int r = (int) POLL.invokeExact(st, pollfds, (long) n, timeoutMillis);
             return r >= 0 ? r : -errnoOf(st);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * pread(2) of up to {@code len} bytes into {@code buf} at {@code bufOffset},
+     * from file offset {@code fileOffset}; the count, or -errno.  Allocates
+     * nothing on success (the hot path of every stats sample).
+     */
+    public static long pread(int fd, MemorySegment buf, long bufOffset, long len, long fileOffset) {
+        if (bufOffset < 0 || len < 0 || bufOffset + len > buf.byteSize() || !buf.isNative())
+            throw new IndexOutOfBoundsException("pread of " + len + " bytes at " + bufOffset + " into " + buf);
+        long at = buf.address() + bufOffset;
+        try {
+            long r = (long) PREAD_CRITICAL.invokeExact(fd, at, len, fileOffset);
+            if (r >= 0) return r;
+            // Rare: read again through the errno-capturing handle to learn why (cgroup reads are repeatable).
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment st = a.allocate(CAPTURE);
+                r = (long) PREAD.invokeExact(st, fd, at, len, fileOffset);
+                return r >= 0 ? r : -errnoOf(st);
+            }
         } catch (Throwable t) {
             throw rethrow(t);
         }

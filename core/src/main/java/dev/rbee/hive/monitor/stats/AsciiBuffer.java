@@ -1,5 +1,6 @@
 package dev.rbee.hive.monitor.stats;
 
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
@@ -32,6 +33,8 @@ public final class AsciiBuffer {
     public static final long INVALID = -1;
 
     private ByteBuffer bytes;
+    /** The same memory as {@link #bytes}, for pread(2) through FFM. */
+    private MemorySegment segment;
     private int length;
     private int pos;
     private int lineEnd = -1;
@@ -42,6 +45,7 @@ public final class AsciiBuffer {
 
     public AsciiBuffer(int capacity) {
         bytes = ByteBuffer.allocateDirect(capacity);
+        segment = MemorySegment.ofBuffer(bytes);
     }
 
     /** Names as ASCII bytes, for {@link #word}; made once, at class initialisation. */
@@ -59,6 +63,10 @@ public final class AsciiBuffer {
         return bytes.capacity();
     }
 
+    MemorySegment segment() {
+        return segment;
+    }
+
     ByteBuffer bytes() {
         return bytes;
     }
@@ -68,6 +76,7 @@ public final class AsciiBuffer {
         ByteBuffer bigger = ByteBuffer.allocateDirect(bytes.capacity() * 2);
         bigger.put(0, bytes, 0, keep);
         bytes = bigger;
+        segment = MemorySegment.ofBuffer(bytes);
     }
 
     /** Sets the content length after a read and puts the cursor before the first line. */

@@ -12,14 +12,30 @@ import java.util.OptionalLong;
  */
 public final class Counters {
     private static final Field[] FIELDS = Field.values();
+
     private final long[] values = new long[FIELDS.length];
-    private final String[] reasons = new String[FIELDS.length];
+    private final String[] reasons;
 
     /** Copies the present values and absent reasons of {@code c}. */
     public Counters(CgroupCounters c) {
+        this(c, null);
+    }
+
+    /**
+     * As {@link #Counters(CgroupCounters)}, sharing {@code previous}'s reasons
+     * (immutable) when they are the same: they seldom change between samples.
+     */
+    public Counters(CgroupCounters c, Counters previous) {
+        boolean same = previous != null;
         for (Field f : FIELDS) {
             if (c.isPresent(f)) values[f.ordinal()] = c.get(f);
-            else reasons[f.ordinal()] = c.reason(f);
+            same = same && java.util.Objects.equals(previous.reasons[f.ordinal()], c.isPresent(f) ? null : c.reason(f));
+        }
+        if (same) {
+            reasons = previous.reasons;
+        } else {
+            reasons = new String[FIELDS.length];
+            for (Field f : FIELDS) if (!c.isPresent(f)) reasons[f.ordinal()] = c.reason(f);
         }
     }
 

@@ -11,7 +11,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -85,11 +84,26 @@ public final class WorkerSeries implements AutoCloseable {
         return current.pidCount() > 0;
     }
 
-    /** The result of the last {@link #read}; GPU figures from {@code gpu} when given. */
+    /** Derived values that can be absent, in the order their reasons are listed. */
+    private static final String[] ABSENT_KEYS = {"cpu_pct", "io_r_mb_s", "io_w_mb_s", "rss_mb", "uptime_s", "model",
+            "gpu_util_pct", "vram_mb", "total_vram_mb"};
+    private static final String NO_RATE = "first sample: no rate yet";
+
+    /** Reused between samples while unchanged, so that a sample allocates only what its result needs anew. */
+    private final String[] reasons = new String[ABSENT_KEYS.length];
+    private Map<String, String> lastAbsent = java.util.Collections.unmodifiableMap(new LinkedHashMap<>());
+    private final String[] lastReasons = new String[ABSENT_KEYS.length];
+    private List<Long> lastPids = List.of();
+    private Counters lastCounters;
+
+    /**
+     * The result of the last {@link #read}; GPU figures from {@code gpu} when given.
+     * Allocates the result and nothing else: the pid list, the absent reasons and
+     * the counters' reasons are shared with the previous result while unchanged.
+     */
     public ProcessStats stats(Instant timestamp, Optional<GpuSnapshot> gpu) {
-        Map<String, String> absent = new LinkedHashMap<>();
-        List<Long> pids = new ArrayList<>(current.pidCount());
-        for (int i = 0; i < current.pidCount(); i++) pids.add(current.pid(i));
+        java.util.Arrays.fill(reasons, null);
+        List<Long> pids = pidList();
         refreshMain(pids);
 
         double dtSec = (currentNanos - previousNanos) / 1e9;
@@ -104,42 +118,57 @@ public final class WorkerSeries implements AutoCloseable {
                 wr = OptionalDouble.of(writeEma);
             }
         }
-        if (cpu.isEmpty())
-            absent.put("cpu_pct", current.isPresent(Field.CPU_USAGE_USEC) ? "first sample: no rate yet" : current.reason(Field.CPU_USAGE_USEC));
-        if (rd.isEmpty()) {
-            String why = !current.isPresent(Field.IO_RBYTES) ? current.reason(Field.IO_RBYTES) : "first sample: no rate yet";
-            absent.put("io_r_mb_s", why);
-            absent.put("io_w_mb_s", why);
-        }
-        OptionalDouble rss = current.isPresent(Field.MEMORY_ANON)
-                ? OptionalDouble.of(current.get(Field.MEMORY_ANON) / MIB) : OptionalDouble.empty();
-        if (rss.isEmpty()) absent.put("rss_mb", current.reason(Field.MEMORY_ANON));
-        OptionalDouble uptime = mainStart.map(s -> OptionalDouble.of(Math.max(0, (timestamp.toEpochMilli() - s.toEpochMilli()) / 1000.0)))
-                .orElse(OptionalDouble.empty());
-        if (uptime.isEmpty()) absent.put("uptime_s", "the main process's start time could not be read");
-        if (model.isEmpty()) absent.put("model", "no --model argument in the main process's command line");
+        if (cpu.isEmpty()) reasons[0] = current.isPresent(Field.CPU_USAGE_USEC) ? NO_RATE : current.reason(Field.CPU_USAGE_USEC);
+        if (rd.isEmpty()) reasons[1] = reasons[2] = current.isPresent(Field.IO_RBYTES) ? NO_RATE : current.reason(Field.IO_RBYTES);
+        OptionalDouble rss = OptionalDouble.empty();
+        if (current.isPresent(Field.MEMORY_ANON)) rss = OptionalDouble.of(current.get(Field.MEMORY_ANON) / MIB);
+        else reasons[3] = current.reason(Field.MEMORY_ANON);
+        OptionalDouble uptime = OptionalDouble.empty();
+        if (mainStart.isPresent())
+            uptime = OptionalDouble.of(Math.max(0, (timestamp.toEpochMilli() - mainStart.get().toEpochMilli()) / 1000.0));
+        else reasons[4] = "the main process's start time could not be read";
+        if (model.isEmpty()) reasons[5] = "no --model argument in the main process's command line";
 
         OptionalDouble gpuUtil = OptionalDouble.empty(), vram = OptionalDouble.empty(), totalVram = OptionalDouble.empty();
         List<Integer> gpus = List.of();
         if (gpu.isPresent() && gpu.get().present()) {
             GpuUsage u = gpu.get().usageOf(new HashSet<>(pids));
             gpus = u.deviceIndexes();
-            if (u.vramBytes().isPresent()) vram = OptionalDouble.of(u.vramBytes().getAsLong() / MIB);
-            else absent.put("vram_mb", "per-process GPU memory not available");
             if (u.smUtilPct().isPresent()) gpuUtil = OptionalDouble.of(u.smUtilPct().getAsInt());
-            else absent.put("gpu_util_pct", "no per-process utilization sample");
+            else reasons[6] = "no per-process utilization sample";
+            if (u.vramBytes().isPresent()) vram = OptionalDouble.of(u.vramBytes().getAsLong() / MIB);
+            else reasons[7] = "per-process GPU memory not available";
             long total = 0;
             for (var d : gpu.get().devices()) if (gpus.contains(d.index())) total += d.memoryTotalBytes();
             if (!gpus.isEmpty()) totalVram = OptionalDouble.of(total / MIB);
-            else absent.put("total_vram_mb", "the worker uses no GPU");
+            else reasons[8] = "the worker uses no GPU";
         } else {
-            String why = gpu.flatMap(GpuSnapshot::absentReason).orElse("GPU sampling not enabled");
-            absent.put("gpu_util_pct", why);
-            absent.put("vram_mb", why);
-            absent.put("total_vram_mb", why);
+            reasons[6] = reasons[7] = reasons[8] =
+                    gpu.isPresent() && gpu.get().absentReason().isPresent() ? gpu.get().absentReason().get() : "GPU sampling not enabled";
         }
+        lastCounters = new Counters(current, lastCounters);
         return new ProcessStats(group, instance, reader.cgroup(), mainPid, pids, cpu, rss, rd, wr, uptime, gpuUtil, vram,
-                totalVram, gpus, model, new Counters(current), absent, timestamp);
+                totalVram, gpus, model, lastCounters, absentMap(), timestamp);
+    }
+
+    /** The pids as an immutable list: the previous one while the cgroup holds the same processes. */
+    private List<Long> pidList() {
+        int n = current.pidCount();
+        boolean same = n == lastPids.size();
+        for (int i = 0; same && i < n; i++) same = lastPids.get(i) == current.pid(i);
+        if (same) return lastPids;
+        Long[] a = new Long[n];
+        for (int i = 0; i < n; i++) a[i] = current.pid(i);
+        return lastPids = List.of(a);
+    }
+
+    /** The reasons as an ordered, unmodifiable map: the previous one while they are the same. */
+    private Map<String, String> absentMap() {
+        if (java.util.Arrays.equals(reasons, lastReasons)) return lastAbsent;
+        Map<String, String> m = new LinkedHashMap<>();
+        for (int i = 0; i < ABSENT_KEYS.length; i++) if (reasons[i] != null) m.put(ABSENT_KEYS[i], reasons[i]);
+        System.arraycopy(reasons, 0, lastReasons, 0, reasons.length);
+        return lastAbsent = java.util.Collections.unmodifiableMap(m);
     }
 
     private double smooth(double ema, double x) {
@@ -148,7 +177,7 @@ public final class WorkerSeries implements AutoCloseable {
 
     /** The main process is the oldest in the cgroup; re-found (and its cmdline read) only when it changes. */
     private void refreshMain(List<Long> pids) {
-        if (mainPid > 0 && pids.contains(mainPid)) return;
+        for (int i = 0; i < current.pidCount(); i++) if (current.pid(i) == mainPid) return;
         if (reader.mainPid().isPresent()) { // the portable backend knows it without /proc
             mainPid = reader.mainPid().getAsLong();
             mainStart = reader.mainStart();
