@@ -95,6 +95,12 @@ public class FileReadBench {
         return pread.read(0);
     }
 
+    /** The same pread as a critical downcall (Linker.Option.critical: no thread-state transition). */
+    @Benchmark
+    public long ffmPreadCritical() {
+        return pread.readCritical(0);
+    }
+
     /** open + read + close through a FileChannel on every read. */
     @Benchmark
     public int channelOpenReadClose() throws IOException {

@@ -89,7 +89,32 @@ public final class Floor {
         n.put("fresh_bytes", fresh[fresh.length / 2]);
         n.put("fresh_objects", objects);
         n.put("retained_bytes", retained);
+        allocation(f, n);
         return n;
+    }
+
+    /**
+     * Bytes allocated per read and per sample, counted by the JVM for this
+     * thread (exact, unlike JMH's per-iteration average, which carries JMH's
+     * own fixed per-iteration allocations): after 30 000 warm-up samples so
+     * that C2 has compiled the path, as in the benchmark.
+     */
+    static void allocation(Fixture f, ObjectNode into) throws IOException {
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long me = Thread.currentThread().threadId();
+        int warm = 30_000, n = 10_000;
+        try (WorkerSeries s = new WorkerSeries("llm", "8080", f.dir, 1.0)) {
+            long sink = 0;
+            for (int i = 0; i < warm; i++) sink += sample(s).pids().size();
+            long a0 = mx.getThreadAllocatedBytes(me);
+            for (int i = 0; i < n; i++) if (s.read(System.nanoTime())) sink++;
+            long a1 = mx.getThreadAllocatedBytes(me);
+            for (int i = 0; i < n; i++) sink += sample(s).pids().size();
+            long a2 = mx.getThreadAllocatedBytes(me);
+            into.put("read_bytes_per_op", (double) (a1 - a0) / n);
+            into.put("sample_bytes_per_op", (double) (a2 - a1) / n);
+            if (sink == 42) System.out.print(""); // keep the results alive
+        }
     }
 
     private static ProcessStats sample(WorkerSeries s) throws IOException {

@@ -20,9 +20,16 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  */
 final class Pread implements AutoCloseable {
     private static final Linker LINKER = Linker.nativeLinker();
+    private static final FunctionDescriptor PREAD_TYPE = FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG);
     private static final MethodHandle PREAD = LINKER.downcallHandle(
-            LINKER.defaultLookup().find("pread").orElseThrow(),
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
+            LINKER.defaultLookup().find("pread").orElseThrow(), PREAD_TYPE);
+    /**
+     * The same call as a "critical" downcall: no thread-state transition
+     * (the JVM cannot safepoint this thread during it), fine for a read of a
+     * pseudo file that never blocks for long.
+     */
+    private static final MethodHandle PREAD_CRITICAL = LINKER.downcallHandle(
+            LINKER.defaultLookup().find("pread").orElseThrow(), PREAD_TYPE, Linker.Option.critical(false));
 
     private final Arena arena = Arena.ofShared();
     private final MemorySegment buf = arena.allocate(4096, 64);
@@ -44,6 +51,18 @@ final class Pread implements AutoCloseable {
     long read(int i) {
         try {
             long n = (long) PREAD.invokeExact(fds[i], buf, buf.byteSize(), 0L);
+            if (n < 0) throw new IllegalStateException("pread failed on fd " + fds[i]);
+            return n;
+        } catch (Throwable t) {
+            if (t instanceof RuntimeException r) throw r;
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** As {@link #read}, through the critical downcall. */
+    long readCritical(int i) {
+        try {
+            long n = (long) PREAD_CRITICAL.invokeExact(fds[i], buf, buf.byteSize(), 0L);
             if (n < 0) throw new IllegalStateException("pread failed on fd " + fds[i]);
             return n;
         } catch (Throwable t) {
