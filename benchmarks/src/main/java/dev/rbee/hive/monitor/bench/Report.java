@@ -134,6 +134,7 @@ public final class Report {
             cRow(file + "**C pread, kept-open fd (floor)**", source, "file", "pread", base, fl);
             cRow(file + "C open+read+close", source, "file", "open_read_close", base, fl);
             row(file + "**ours** (KeptOpenFile.read + parse)", source, "FileReadBench.ours", base, fl);
+            row(file + "ours, parse half only (no system call)", source, "FileReadBench.parseOnly", base, fl);
             row(file + "FileChannel kept open, read(buf, 0)", source, "FileReadBench.keptOpenChannel", base, fl);
             row(file + "FFM pread, kept-open fd", source, "FileReadBench.ffmPread", base, fl);
             row(file + "FFM pread, kept-open fd, critical downcall", source, "FileReadBench.ffmPreadCritical", base, fl);
