@@ -4,7 +4,7 @@
 #   make bench        the fixed configuration (~6-8 min on 2 cores): writes
 #                     benchmarks/results/latest.json (JMH), latest-floor.json (C
 #                     floor, result sizes, machine) and latest.md (the tables)
-#   make bench-quick  the same benchmarks, short iterations (~2 min): writes
+#   make bench-quick  the same benchmarks, short iterations (~1.5-2 min): writes
 #                     benchmarks/results/tmp/quick{.json,-floor.json,.md} (not committed)
 #   BENCH_FILTER=regex  runs only the matching JMH benchmarks (e.g. FileReadBench)
 #
@@ -27,10 +27,10 @@ BENCH_FILTER ?= dev.rbee.hive.monitor.bench
 
 # fixed configurations: full (make bench) and quick (make bench-quick)
 BENCH_JMH_FULL  := -f 1 -wi 3 -w 1s -i 5 -r 1s -prof gc
-BENCH_JMH_QUICK := -f 1 -wi 1 -w 500ms -i 2 -r 500ms -prof gc
+BENCH_JMH_QUICK := -f 1 -wi 1 -w 300ms -i 2 -r 300ms -prof gc
 # C floor: seconds per round, rounds (after one warm-up round)
 BENCH_C_FULL    := 1 3
-BENCH_C_QUICK   := 0.25 2
+BENCH_C_QUICK   := 0.2 2
 
 .PHONY: bench bench-quick bench-build bench-clean
 
