@@ -18,6 +18,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * pread(2) through FFM on a kept-open fd into one native buffer: the
  * "do it yourself with java.lang.foreign" way, no errno capture, no parsing.
  */
+@SuppressWarnings("restricted") // FFM downcalls: the JVM runs with --enable-native-access
 final class Pread implements AutoCloseable {
     private static final Linker LINKER = Linker.nativeLinker();
     private static final FunctionDescriptor PREAD_TYPE = FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG);
