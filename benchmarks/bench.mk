@@ -1,0 +1,64 @@
+# JMH benchmarks (issue 7).  Included by the root Makefile; also works alone:
+#   make -f benchmarks/bench.mk bench
+#
+#   make bench        the fixed configuration (~6-8 min on 2 cores): writes
+#                     benchmarks/results/latest.json (JMH), latest-floor.json (C
+#                     floor, result sizes, machine) and latest.md (the tables)
+#   make bench-quick  the same benchmarks, short iterations (~1.5-2 min): writes
+#                     benchmarks/results/tmp/quick{.json,-floor.json,.md} (not committed)
+#   BENCH_FILTER=regex  runs only the matching JMH benchmarks (e.g. FileReadBench)
+#
+# Needs root (it creates cgroups under the host's cgroup2 mount, found in
+# /proc/self/mountinfo, and removes them again) and a C compiler.
+SHELL      := /bin/bash
+BENCH_DIR  := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
+BENCH_JAR  := $(BENCH_DIR)/target/benchmarks.jar
+BENCH_RES  := $(BENCH_DIR)/results
+BENCH_TMP  := $(BENCH_RES)/tmp
+BENCH_C    := $(BENCH_DIR)/c/build/pread-floor
+BENCH_CC   ?= $(or $(CC),cc)
+MVN        ?= mvn -B -ntp -e
+JAVA       ?= $(if $(JAVA_HOME),$(JAVA_HOME)/bin/java,java)
+export MAVEN_OPTS ?= --sun-misc-unsafe-memory-access=allow
+BENCH_JVM  := $(JAVA) --sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED
+# JOL (the result's size) attaches to its own JVM; -XX:+EnableDynamicAgentLoading keeps that quiet
+BENCH_JOL  := -Djdk.attach.allowAttachSelf=true -XX:+EnableDynamicAgentLoading -Djol.magicFieldOffset=true
+BENCH_FILTER ?= dev.rbee.hive.monitor.bench
+
+# fixed configurations: full (make bench) and quick (make bench-quick)
+BENCH_JMH_FULL  := -f 1 -wi 3 -w 1s -i 5 -r 1s -prof gc
+BENCH_JMH_QUICK := -f 1 -wi 1 -w 300ms -i 2 -r 300ms -prof gc
+# C floor: seconds per round, rounds (after one warm-up round)
+BENCH_C_FULL    := 1 3
+BENCH_C_QUICK   := 0.2 2
+
+.PHONY: bench bench-quick bench-build bench-clean
+
+bench-build: $(BENCH_C)
+	$(MVN) -q -pl benchmarks -am package -DskipTests
+
+$(BENCH_C): $(BENCH_DIR)/c/pread-floor.c
+	@mkdir -p $(dir $@)
+	$(BENCH_CC) -O2 -Wall -Wextra -Werror -o $@ $<
+
+# $(call bench-run,JMH-ARGS,C-ARGS,OUT-BASENAME,COMMAND-NAME)
+define bench-run
+	@mkdir -p $(BENCH_TMP)
+	@$(BENCH_JVM) -cp $(BENCH_JAR) dev.rbee.hive.monitor.bench.BenchCgroups
+	@echo "== C floor and result sizes ($(3)-floor.json)"
+	$(BENCH_JVM) $(BENCH_JOL) -cp $(BENCH_JAR) dev.rbee.hive.monitor.bench.Floor $(BENCH_C) $(3)-floor.json $(2)
+	@echo "== JMH: $(1) (log: $(BENCH_TMP)/$(notdir $(3)).log)"
+	set -o pipefail; $(BENCH_JVM) -jar $(BENCH_JAR) '$(BENCH_FILTER)' $(1) -rf json -rff $(3).json 2>&1 | tee $(BENCH_TMP)/$(notdir $(3)).log
+	@$(BENCH_JVM) -cp $(BENCH_JAR) dev.rbee.hive.monitor.bench.BenchCgroups
+	$(BENCH_JVM) -cp $(BENCH_JAR) dev.rbee.hive.monitor.bench.Report $(3).json $(3)-floor.json "$(4)" > $(3).md
+	@echo; cat $(3).md; echo; echo "written: $(3).json $(3)-floor.json $(3).md"
+endef
+
+bench: bench-build
+	$(call bench-run,$(BENCH_JMH_FULL),$(BENCH_C_FULL),$(BENCH_RES)/latest,make bench)
+
+bench-quick: bench-build
+	$(call bench-run,$(BENCH_JMH_QUICK),$(BENCH_C_QUICK),$(BENCH_TMP)/quick,make bench-quick)
+
+bench-clean:
+	rm -rf $(BENCH_DIR)/c/build $(BENCH_TMP)

@@ -1,0 +1,218 @@
+/*
+ * pread-floor: the kernel's own cost of reading cgroup stats files, the floor
+ * that the Java readers are compared with.
+ *
+ *   pread-floor [-t SECONDS] [-r ROUNDS] DIR FILE [SAMPLE_FILE...]
+ *
+ * For FILE in DIR (e.g. cpu.stat) it times, in a loop:
+ *   - pread(fd, buf, 4096, 0) on an fd opened once (what a kept-open reader does);
+ *   - open + read + close on every read;
+ * and then, when SAMPLE_FILEs are given, one "sample": each SAMPLE_FILE read
+ * once, both ways (pread on kept-open fds; open + read + close).
+ * cgroup.procs is read until end of file (a second pread returns 0), as the
+ * Java reader does: it comes one page per read(2) when long.  Every other
+ * file is one pread: cgroup stats files come whole in one read.
+ * Each measurement runs one warm-up round, then ROUNDS rounds of SECONDS each
+ * (like JMH iterations); it reports the mean ns/op over the rounds, and the
+ * lowest and highest round.  Output: one JSON object on stdout.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BUF_SIZE 4096
+#define MAX_FILES 64
+
+static char buf[BUF_SIZE];
+static double round_seconds = 1.0;
+static int rounds = 3;
+
+struct result {
+    double mean, min, max;
+};
+
+static double now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static void die(const char *what, const char *path)
+{
+    fprintf(stderr, "pread-floor: %s %s: %s\n", what, path, strerror(errno));
+    exit(1);
+}
+
+/* One operation of a measurement; returns bytes read (checked, kept live). */
+typedef long (*op_fn)(void *ctx);
+
+struct kept { int fd; const char *path; };
+struct many { int n; int *fds; const char **paths; };
+
+static int to_eof(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return strcmp(slash ? slash + 1 : path, "cgroup.procs") == 0;
+}
+
+/* pread from 0; for cgroup.procs on until end of file.  Returns the length. */
+static long pread_file(int fd, const char *path)
+{
+    long total = 0;
+    for (;;) {
+        ssize_t n = pread(fd, buf + (total % BUF_SIZE), BUF_SIZE - (total % BUF_SIZE), total);
+        if (n < 0) die("pread", path);
+        total += n;
+        if (n == 0 || !to_eof(path)) return total;
+    }
+}
+
+static long op_pread(void *ctx)
+{
+    struct kept *k = ctx;
+    return pread_file(k->fd, k->path);
+}
+
+static long op_open_read_close(void *ctx)
+{
+    struct kept *k = ctx;
+    int fd = open(k->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) die("open", k->path);
+    long total = 0;
+    for (;;) {
+        ssize_t n = read(fd, buf + (total % BUF_SIZE), BUF_SIZE - (total % BUF_SIZE));
+        if (n < 0) die("read", k->path);
+        total += n;
+        if (n == 0 || !to_eof(k->path)) break;
+    }
+    close(fd);
+    return total;
+}
+
+static long op_sample_pread(void *ctx)
+{
+    struct many *m = ctx;
+    long total = 0;
+    for (int i = 0; i < m->n; i++) total += pread_file(m->fds[i], m->paths[i]);
+    return total;
+}
+
+static long op_sample_open_read_close(void *ctx)
+{
+    struct many *m = ctx;
+    long total = 0;
+    for (int i = 0; i < m->n; i++) {
+        struct kept k = { -1, m->paths[i] };
+        total += op_open_read_close(&k);
+    }
+    return total;
+}
+
+static volatile long sink;
+
+/* ns per op of one round of about `seconds`. */
+static double one_round(op_fn op, void *ctx, double seconds)
+{
+    double start = now_ns(), end = start + seconds * 1e9, t;
+    long ops = 0;
+    do {
+        for (int i = 0; i < 64; i++) sink += op(ctx);
+        ops += 64;
+        t = now_ns();
+    } while (t < end);
+    return (t - start) / (double)ops;
+}
+
+static struct result measure(op_fn op, void *ctx)
+{
+    struct result r = { 0, 1e300, 0 };
+    one_round(op, ctx, round_seconds); /* warm-up: caches, page tables, cpufreq */
+    for (int i = 0; i < rounds; i++) {
+        double ns = one_round(op, ctx, round_seconds);
+        r.mean += ns / rounds;
+        if (ns < r.min) r.min = ns;
+        if (ns > r.max) r.max = ns;
+    }
+    return r;
+}
+
+static void print_result(const char *key, struct result r)
+{
+    printf("\"%s\": {\"ns_per_op\": %.1f, \"min\": %.1f, \"max\": %.1f}", key, r.mean, r.min, r.max);
+}
+
+static void json_string(const char *s)
+{
+    putchar('"');
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\') putchar('\\');
+        putchar(*s);
+    }
+    putchar('"');
+}
+
+int main(int argc, char **argv)
+{
+    int opt;
+    while ((opt = getopt(argc, argv, "t:r:")) != -1) {
+        switch (opt) {
+        case 't': round_seconds = atof(optarg); break;
+        case 'r': rounds = atoi(optarg); break;
+        default:
+            fprintf(stderr, "usage: %s [-t SECONDS] [-r ROUNDS] DIR FILE [SAMPLE_FILE...]\n", argv[0]);
+            return 2;
+        }
+    }
+    if (argc - optind < 2 || argc - optind - 1 > MAX_FILES || round_seconds <= 0 || rounds < 1) {
+        fprintf(stderr, "usage: %s [-t SECONDS] [-r ROUNDS] DIR FILE [SAMPLE_FILE...] (at most %d files)\n", argv[0], MAX_FILES);
+        return 2;
+    }
+    const char *dir = argv[optind];
+    int n = argc - optind - 1;
+    static int fds[MAX_FILES];
+    static const char *paths[MAX_FILES];
+    for (int i = 0; i < n; i++) {
+        char *p;
+        if (asprintf(&p, "%s/%s", dir, argv[optind + 1 + i]) < 0) die("asprintf", dir);
+        paths[i] = p;
+        fds[i] = open(p, O_RDONLY | O_CLOEXEC);
+        if (fds[i] < 0) die("open", p);
+    }
+
+    printf("{\"dir\": ");
+    json_string(dir);
+    printf(", \"round_seconds\": %g, \"rounds\": %d,\n \"file\": {\"name\": ", round_seconds, rounds);
+    json_string(argv[optind + 1]);
+    struct kept k = { fds[0], paths[0] };
+    printf(", \"bytes\": %ld, ", op_pread(&k));
+    print_result("pread", measure(op_pread, &k));
+    printf(", ");
+    print_result("open_read_close", measure(op_open_read_close, &k));
+    printf("}");
+    fflush(stdout);
+    if (n > 1) {
+        struct many m = { n - 1, fds + 1, paths + 1 };
+        printf(",\n \"sample\": {\"files\": [");
+        for (int i = 1; i < n; i++) {
+            printf("%s", i > 1 ? ", " : "");
+            json_string(argv[optind + 1 + i]);
+        }
+        printf("], \"bytes\": %ld, ", op_sample_pread(&m));
+        print_result("pread", measure(op_sample_pread, &m));
+        printf(", ");
+        print_result("open_read_close", measure(op_sample_open_read_close, &m));
+        printf("}");
+    }
+    printf("}\n");
+    for (int i = 0; i < n; i++) {
+        close(fds[i]);
+        free((void *)paths[i]);
+    }
+    return 0;
+}

@@ -1,0 +1,152 @@
+package dev.rbee.hive.monitor.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rbee.hive.monitor.ProcessStats;
+import dev.rbee.hive.monitor.stats.WorkerSeries;
+import org.openjdk.jol.info.GraphLayout;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The figures of a benchmark run that JMH does not make, on the same files
+ * the JMH benchmarks read (the live cgroup and the tmpfs fixture):
+ * <ul>
+ *   <li>the C floor: runs {@code pread-floor} on cpu.stat and on the files of
+ *       one sample;</li>
+ *   <li>the size of a sample's result: the bytes of the objects that one
+ *       {@link WorkerSeries#stats} call newly creates and that the returned
+ *       {@link ProcessStats} holds (measured with JOL: the graph of two
+ *       consecutive results minus the graph of the first), to compare with
+ *       the GC profiler's B/op of the sample benchmark;</li>
+ *   <li>the machine.</li>
+ * </ul>
+ * {@code java -cp benchmarks.jar dev.rbee.hive.monitor.bench.Floor BIN OUT.json [SECONDS_PER_ROUND ROUNDS]}
+ */
+public final class Floor {
+    private Floor() {}
+
+    public static void main(String[] args) throws Exception {
+        if (args.length < 2) {
+            System.err.println("usage: Floor PREAD_FLOOR_BINARY OUT.json [SECONDS_PER_ROUND ROUNDS]");
+            System.exit(2);
+        }
+        Path bin = Path.of(args[0]), out = Path.of(args[1]);
+        String seconds = args.length > 2 ? args[2] : "1", rounds = args.length > 3 ? args[3] : "3";
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode root = json.createObjectNode();
+        root.set("machine", machine(json));
+        ObjectNode floor = root.putObject("c_floor"), sizes = root.putObject("result_size");
+        for (String source : List.of(Fixture.LIVE, Fixture.TMPFS)) {
+            try (Fixture f = Fixture.open(source)) {
+                List<String> cmd = new ArrayList<>(List.of(bin.toString(), "-t", seconds, "-r", rounds,
+                        f.dir.toString(), "cpu.stat"));
+                for (Path p : Fixture.sampleFiles(f.dir)) cmd.add(p.getFileName().toString());
+                System.out.println("# C floor, " + source + ": " + String.join(" ", cmd));
+                Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+                String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                if (p.waitFor() != 0) throw new IOException(bin + " failed (exit " + p.exitValue() + ")");
+                System.out.print(text);
+                floor.set(source, json.readTree(text));
+                sizes.set(source, resultSize(json, f));
+                System.out.println("# result size, " + source + ": " + sizes.get(source));
+            }
+        }
+        Files.createDirectories(out.toAbsolutePath().getParent());
+        json.writerWithDefaultPrettyPrinter().writeValue(out.toFile(), root);
+    }
+
+    /**
+     * The bytes one sample's result newly holds: the graph of results 1 and 2
+     * walked together (shared objects once) minus the graph of result 1 alone.
+     * What both share (names, the cgroup path, constant reasons, the cached
+     * model) was not allocated by the sample.  Median of 5 pairs.
+     */
+    static ObjectNode resultSize(ObjectMapper json, Fixture f) throws IOException {
+        long[] fresh = new long[5];
+        long retained = 0, objects = 0;
+        try (WorkerSeries s = new WorkerSeries("llm", "8080", f.dir, 1.0)) {
+            sample(s);
+            sample(s);
+            for (int i = 0; i < fresh.length; i++) {
+                ProcessStats a = sample(s), b = sample(s);
+                GraphLayout both = GraphLayout.parseInstance(a, b), first = GraphLayout.parseInstance(a);
+                fresh[i] = both.totalSize() - first.totalSize();
+                objects = both.totalCount() - first.totalCount();
+                retained = GraphLayout.parseInstance(b).totalSize();
+            }
+        }
+        Arrays.sort(fresh);
+        ObjectNode n = json.createObjectNode();
+        n.put("fresh_bytes", fresh[fresh.length / 2]);
+        n.put("fresh_objects", objects);
+        n.put("retained_bytes", retained);
+        allocation(f, n);
+        return n;
+    }
+
+    /**
+     * Bytes allocated per read and per sample, counted by the JVM for this
+     * thread (exact, unlike JMH's per-iteration average, which carries JMH's
+     * own fixed per-iteration allocations): after 30 000 warm-up samples so
+     * that C2 has compiled the path, as in the benchmark.
+     */
+    static void allocation(Fixture f, ObjectNode into) throws IOException {
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long me = Thread.currentThread().threadId();
+        int warm = 30_000, n = 10_000;
+        try (WorkerSeries s = new WorkerSeries("llm", "8080", f.dir, 1.0)) {
+            long sink = 0;
+            for (int i = 0; i < warm; i++) sink += sample(s).pids().size();
+            long a0 = mx.getThreadAllocatedBytes(me);
+            for (int i = 0; i < n; i++) if (s.read(System.nanoTime())) sink++;
+            long a1 = mx.getThreadAllocatedBytes(me);
+            for (int i = 0; i < n; i++) sink += sample(s).pids().size();
+            long a2 = mx.getThreadAllocatedBytes(me);
+            into.put("read_bytes_per_op", (double) (a1 - a0) / n);
+            into.put("sample_bytes_per_op", (double) (a2 - a1) / n);
+            if (sink == 42) System.out.print(""); // keep the results alive
+        }
+    }
+
+    private static ProcessStats sample(WorkerSeries s) throws IOException {
+        if (!s.read(System.nanoTime())) throw new IOException("cgroup gone: " + s.cgroup());
+        return s.stats(Instant.now(), Optional.empty());
+    }
+
+    private static ObjectNode machine(ObjectMapper json) {
+        ObjectNode m = json.createObjectNode();
+        String cpu = "unknown";
+        try {
+            cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
+                    .findFirst().map(l -> l.substring(l.indexOf(':') + 1).strip()).orElse(cpu);
+        } catch (IOException ignored) {
+            // not Linux: leave it unknown
+        }
+        m.put("cpu", cpu);
+        m.put("cores", Runtime.getRuntime().availableProcessors());
+        m.put("memory_gib", Math.round(((com.sun.management.OperatingSystemMXBean)
+                java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getTotalMemorySize() / (1L << 30)));
+        m.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"));
+        m.put("java", System.getProperty("java.vm.name") + " " + Runtime.version());
+        try {
+            m.put("loadavg", Files.readString(Path.of("/proc/loadavg")).strip());
+        } catch (IOException ignored) {
+            // not Linux
+        }
+        try {
+            m.put("cgroup2_mount", BenchCgroups.mount().toString());
+        } catch (IOException e) {
+            m.put("cgroup2_mount", "none");
+        }
+        return m;
+    }
+}
