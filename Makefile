@@ -52,6 +52,9 @@ clean:
 	$(MVN) -q clean
 	$(MAKE) -C native-launcher clean
 
+# JMH: make bench (about 7 minutes), make bench-quick (about 1 minute).
+include benchmarks/bench.mk
+
 # The QEMU test VM (vm/): make vm-image, vm-smoke, vm-test (see vm/README.md).
 include vm/vm.mk
 include vm/vm-test.mk
