@@ -55,6 +55,11 @@ public final class WorkerSeries implements AutoCloseable {
         this.alpha = alpha;
     }
 
+    /** The worker's cgroup (empty on the process-tree and portable backends). */
+    public Optional<Path> cgroup() {
+        return reader.cgroup();
+    }
+
     /**
      * Reads the cgroup now (no allocation).  Returns false when the cgroup is
      * gone: the series has ended and its files are closed.

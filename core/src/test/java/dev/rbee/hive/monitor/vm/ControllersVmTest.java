@@ -3,14 +3,11 @@ package dev.rbee.hive.monitor.vm;
 import dev.rbee.hive.monitor.ExitReport;
 import dev.rbee.hive.monitor.Limits;
 import dev.rbee.hive.monitor.Output;
-import dev.rbee.hive.monitor.ProcessMonitor;
 import dev.rbee.hive.monitor.SpawnException;
 import dev.rbee.hive.monitor.SpawnException.Step;
 import dev.rbee.hive.monitor.Worker;
 import dev.rbee.hive.monitor.WorkerSpec;
 import dev.rbee.hive.monitor.testing.TestEnv;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -30,18 +27,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * value and the errno, and leaves nothing behind.
  */
 @Tag("vm")
-class ControllersVmTest {
-    final Path root = VmEnv.newRoot("ctl");
-    final ProcessMonitor monitor = VmEnv.monitor(root);
-
-    @BeforeAll
-    static void guest() {
-        VmEnv.requireGuest();
-    }
-
-    @AfterEach
-    void cleanup() {
-        VmEnv.destroy(root);
+class ControllersVmTest extends VmTestBase {
+    ControllersVmTest() {
+        super("ctl");
     }
 
     private Worker idle(String instance, Limits limits) throws Exception {

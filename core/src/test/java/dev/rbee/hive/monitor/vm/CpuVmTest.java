@@ -2,12 +2,9 @@ package dev.rbee.hive.monitor.vm;
 
 import dev.rbee.hive.monitor.ExitReport;
 import dev.rbee.hive.monitor.Limits;
-import dev.rbee.hive.monitor.ProcessMonitor;
 import dev.rbee.hive.monitor.ProcessStats;
 import dev.rbee.hive.monitor.Worker;
 import dev.rbee.hive.monitor.WorkerSpec;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -19,18 +16,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** cpu.max is enforced by the CFS bandwidth controller, and cpu_pct reports it. */
 @Tag("vm")
-class CpuVmTest {
-    final Path root = VmEnv.newRoot("cpu");
-    final ProcessMonitor monitor = VmEnv.monitor(root);
-
-    @BeforeAll
-    static void guest() {
-        VmEnv.requireGuest();
-    }
-
-    @AfterEach
-    void cleanup() {
-        VmEnv.destroy(root);
+class CpuVmTest extends VmTestBase {
+    CpuVmTest() {
+        super("cpu");
     }
 
     @Test

@@ -3,12 +3,9 @@ package dev.rbee.hive.monitor.vm;
 import dev.rbee.hive.monitor.ExitReport;
 import dev.rbee.hive.monitor.Limits;
 import dev.rbee.hive.monitor.Output;
-import dev.rbee.hive.monitor.ProcessMonitor;
 import dev.rbee.hive.monitor.ProcessStats;
 import dev.rbee.hive.monitor.Worker;
 import dev.rbee.hive.monitor.WorkerSpec;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -22,19 +19,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** io.max is enforced by blk-throttle on the scratch disk, and the read rate and io.stat report it. */
 @Tag("vm")
-class IoVmTest {
+class IoVmTest extends VmTestBase {
     static final long BYTES = 4 * MIB;
-    final Path root = VmEnv.newRoot("io");
-    final ProcessMonitor monitor = VmEnv.monitor(root);
-
-    @BeforeAll
-    static void guest() {
-        VmEnv.requireGuest();
-    }
-
-    @AfterEach
-    void cleanup() {
-        VmEnv.destroy(root);
+    IoVmTest() {
+        super("io");
     }
 
     @Test

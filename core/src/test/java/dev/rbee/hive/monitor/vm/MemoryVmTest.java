@@ -3,12 +3,9 @@ package dev.rbee.hive.monitor.vm;
 import dev.rbee.hive.monitor.ExitReport;
 import dev.rbee.hive.monitor.Limits;
 import dev.rbee.hive.monitor.Output;
-import dev.rbee.hive.monitor.ProcessMonitor;
 import dev.rbee.hive.monitor.ProcessStats;
 import dev.rbee.hive.monitor.Worker;
 import dev.rbee.hive.monitor.WorkerSpec;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -26,18 +23,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** memory.max is enforced by the kernel's OOM killer, and the report and the stats say what happened. */
 @Tag("vm")
-class MemoryVmTest {
-    final Path root = VmEnv.newRoot("mem");
-    final ProcessMonitor monitor = VmEnv.monitor(root);
-
-    @BeforeAll
-    static void guest() {
-        VmEnv.requireGuest();
-    }
-
-    @AfterEach
-    void cleanup() {
-        VmEnv.destroy(root);
+class MemoryVmTest extends VmTestBase {
+    MemoryVmTest() {
+        super("mem");
     }
 
     @Test

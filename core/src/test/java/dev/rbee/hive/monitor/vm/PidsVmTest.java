@@ -3,14 +3,11 @@ package dev.rbee.hive.monitor.vm;
 import dev.rbee.hive.monitor.ExitReport;
 import dev.rbee.hive.monitor.Limits;
 import dev.rbee.hive.monitor.Output;
-import dev.rbee.hive.monitor.ProcessMonitor;
 import dev.rbee.hive.monitor.Worker;
 import dev.rbee.hive.monitor.WorkerSpec;
 import dev.rbee.hive.monitor.stats.CgroupCounters;
 import dev.rbee.hive.monitor.stats.CgroupCounters.Field;
 import dev.rbee.hive.monitor.stats.CgroupReader;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -28,19 +25,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** pids.max contains a fork bomb; the machine stays usable; stop kills the whole tree. */
 @Tag("vm")
-class PidsVmTest {
+class PidsVmTest extends VmTestBase {
     static final int LIMIT = 16;
-    final Path root = VmEnv.newRoot("pids");
-    final ProcessMonitor monitor = VmEnv.monitor(root);
-
-    @BeforeAll
-    static void guest() {
-        VmEnv.requireGuest();
-    }
-
-    @AfterEach
-    void cleanup() {
-        VmEnv.destroy(root);
+    PidsVmTest() {
+        super("pids");
     }
 
     @Test

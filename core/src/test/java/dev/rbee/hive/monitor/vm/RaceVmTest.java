@@ -1,12 +1,9 @@
 package dev.rbee.hive.monitor.vm;
 
 import dev.rbee.hive.monitor.Output;
-import dev.rbee.hive.monitor.ProcessMonitor;
 import dev.rbee.hive.monitor.Worker;
 import dev.rbee.hive.monitor.WorkerSpec;
 import dev.rbee.hive.monitor.testing.TestEnv;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -24,20 +21,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * seed's spawn-then-attach is run beside it to show that the test can fail.
  */
 @Tag("vm")
-class RaceVmTest {
+class RaceVmTest extends VmTestBase {
     static final int RUNS = Integer.getInteger("rbee.race.runs", 200);
     static final int CONTROL_RUNS = Integer.getInteger("rbee.race.controlRuns", 50);
-    final Path root = VmEnv.newRoot("race");
-    final ProcessMonitor monitor = VmEnv.monitor(root);
-
-    @BeforeAll
-    static void guest() {
-        VmEnv.requireGuest();
-    }
-
-    @AfterEach
-    void cleanup() {
-        VmEnv.destroy(root);
+    RaceVmTest() {
+        super("race");
     }
 
     @Test
