@@ -328,7 +328,7 @@ class ServerTest {
     @Test
     void closingTheServerEndsOpenStreams() throws Exception {
         Server s = start();
-        long fds = TestEnv.fdCount();
+        long fds = TestEnv.settledFdCount();
         List<InputStream> open = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
             HttpResponse<InputStream> r = client.send(HttpRequest.newBuilder(uri(s, Server.STREAM)).build(),
@@ -390,7 +390,7 @@ class ServerTest {
         run(clients, one, 50);
         waitFor(() -> s.openStreams() == 0 && s.streamThreads() == 0, "warm-up streams dropped");
         Thread.sleep(500);
-        long fds = TestEnv.fdCount();
+        long fds = TestEnv.settledFdCount();
         int threads = Thread.activeCount(), serverThreads = serverSideThreads();
         ok.set(0);
 

@@ -39,7 +39,7 @@ class CycleLeakTest {
     void noLeaks() throws Exception {
         for (int i = 0; i < 20; i++) cycle(i); // warm-up: launcher unpacked, pools started
         settle();
-        long fds = TestEnv.fdCount(), threads = Thread.activeCount(), ours = rbeeThreads();
+        long fds = TestEnv.settledFdCount(), threads = Thread.activeCount(), ours = rbeeThreads();
         for (int i = 0; i < CYCLES; i++) cycle(i);
         settle();
         System.out.printf("%d cycles: fds %d -> %d, threads %d -> %d, rbee threads %d -> %d, dirs left: %s%n",

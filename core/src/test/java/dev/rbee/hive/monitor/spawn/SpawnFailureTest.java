@@ -35,7 +35,7 @@ class SpawnFailureTest {
     void warmUp() throws Exception {
         // The first spawn unpacks the launcher and starts the spawner thread: not a leak.
         monitor.spawn(WorkerSpec.command("/bin/true").build()).onExit().join();
-        fdsBefore = TestEnv.fdCount();
+        fdsBefore = TestEnv.settledFdCount();
         childrenBefore = TestEnv.liveChildren();
     }
 

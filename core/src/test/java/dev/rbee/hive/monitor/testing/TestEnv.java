@@ -59,6 +59,28 @@ public final class TestEnv {
         }
     }
 
+    /**
+     * Open fds once what earlier tests dropped unclosed has been collected
+     * (kept-open stats files close through a Cleaner, at a time of the GC's
+     * choosing): a baseline that does not fall during the test that takes it.
+     */
+    public static long settledFdCount() {
+        long last = -1;
+        for (int i = 0; i < 20; i++) {
+            System.gc();
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            long now = fdCount();
+            if (now == last) return now;
+            last = now;
+        }
+        return last;
+    }
+
     /** Children of this JVM still alive. */
     public static long liveChildren() {
         return ProcessHandle.current().children().filter(ProcessHandle::isAlive).count();
