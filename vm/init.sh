@@ -52,7 +52,8 @@ mount --move /dev $R/dev || die "move /dev"
 mkdir -p $R/dev/pts $R/dev/shm
 mount -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts $R/dev/pts || die "mount devpts"
 mount -t tmpfs -o mode=1777 tmpfs $R/dev/shm || die "mount /dev/shm"
-mount -t tmpfs -o mode=1777 tmpfs $R/tmp || die "mount /tmp"
+# /tmp stays the host's (through the overlay, writes stay in the guest): a
+# repository cloned under /tmp must be as visible as anywhere else.
 mkdir -p $R/vmrun
 # Run dir: read-write, no cache, so files land on the host as written.
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 vmrun $R/vmrun \

@@ -1,15 +1,8 @@
 package dev.rbee.hive.monitor.vm;
 
-import dev.rbee.hive.monitor.Output;
-import dev.rbee.hive.monitor.Worker;
-import dev.rbee.hive.monitor.WorkerSpec;
-import dev.rbee.hive.monitor.testing.TestEnv;
+import dev.rbee.hive.monitor.testing.Race;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -24,52 +17,25 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class RaceVmTest extends VmTestBase {
     static final int RUNS = Integer.getInteger("rbee.race.runs", 200);
     static final int CONTROL_RUNS = Integer.getInteger("rbee.race.controlRuns", 50);
+
     RaceVmTest() {
         super("race");
     }
 
     @Test
     void ourSpawnNeverEscapes() throws Exception {
-        Path prog = TestEnv.testBin("race-fork");
-        int escapes = 0, lines = 0;
         long t0 = System.nanoTime();
-        for (int i = 0; i < RUNS; i++) {
-            Worker w = monitor.spawn(WorkerSpec.command(prog.toString())
-                    .withMonitoring("race", "i" + (i % 4)).output(Output.pipe()).build());
-            String out = new String(w.process().orElseThrow().getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
-            w.onExit().join();
-            String expected = VmEnv.cgroupLine(w.cgroup().orElseThrow()).substring(3);
-            for (String line : out.strip().split("\n")) {
-                lines++;
-                if (!line.substring(2).equals(expected)) escapes++;
-            }
-            assertTrue(out.contains("P ") && out.contains("C "), "both parent and child reported: " + out);
-        }
+        Race.Count c = Race.ourSpawn(monitor, VmEnv.CGROUP, "race", RUNS);
         System.out.printf("race (vm): our spawn: %d runs in %d ms, %d cgroup lines, %d escapes%n", RUNS,
-                (System.nanoTime() - t0) / 1_000_000, lines, escapes);
-        assertEquals(0, escapes);
-        assertEquals(2 * RUNS, lines);
+                (System.nanoTime() - t0) / 1_000_000, c.lines(), c.escapes());
+        assertEquals(0, c.escapes());
+        assertEquals(2 * RUNS, c.lines());
     }
 
     @Test
     void spawnThenAttachEscapes() throws Exception {
-        Path prog = TestEnv.testBin("race-fork");
-        Path leaf = root.resolve("race").resolve("attach");
-        Files.createDirectories(leaf);
-        int escapes = 0;
-        for (int i = 0; i < CONTROL_RUNS; i++) {
-            Process p = new ProcessBuilder(prog.toString()).start();
-            try {
-                Files.writeString(leaf.resolve("cgroup.procs"), Long.toString(p.pid())); // the seed's way
-            } catch (java.io.IOException alreadyGone) {
-                // ESRCH: it ran to the end before the attach, entirely outside the leaf
-            }
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
-            p.waitFor();
-            for (String line : out.strip().split("\n"))
-                if (!line.endsWith(VmEnv.cgroupLine(leaf).substring(3))) escapes++;
-        }
-        System.out.printf("race (vm): spawn-then-attach: %d runs, %d escaped cgroup lines%n", CONTROL_RUNS, escapes);
-        assertTrue(escapes > 0, "spawn-then-attach should let the worker or its child run outside the leaf");
+        Race.Count c = Race.spawnThenAttach(VmEnv.CGROUP, root.resolve("race").resolve("attach"), CONTROL_RUNS);
+        System.out.printf("race (vm): spawn-then-attach: %d runs, %d escaped cgroup lines%n", CONTROL_RUNS, c.escapes());
+        assertTrue(c.escapes() > 0, "spawn-then-attach should let the worker or its child run outside the leaf");
     }
 }
