@@ -26,7 +26,10 @@ import java.util.List;
  * {@code read} returns false and the reader closes its files: the series ends
  * without an exception.  A stats file that goes away while cgroup.procs stays
  * (a controller disabled in the parent) only makes its fields absent.
- * Not thread-safe: one sampling thread per reader.
+ *
+ * <p>Not thread-safe: one sampling thread per reader.  Interrupting that thread
+ * during a read makes the read throw ClosedByInterruptException (the JDK closes
+ * an interrupted FileChannel); the file is reopened by the next read.
  */
 public final class CgroupReader implements CounterSource {
     private final Path dir;
