@@ -88,22 +88,30 @@ final class Reaper {
                 }
                 try (CgroupReader reader = new CgroupReader(leaf)) {
                     CgroupCounters c = new CgroupCounters();
-                    if (!reader.read(c)) throw new java.nio.file.NoSuchFileException(leaf.toString());
-                    oom = field(c, Field.MEMORY_EVENTS_OOM_KILL, "oom_kills", absent);
-                    cpu = field(c, Field.CPU_USAGE_USEC, "cpu_usage_usec", absent);
-                    peak = field(c, Field.MEMORY_PEAK, "memory_peak_bytes", absent);
-                    rbytes = field(c, Field.IO_RBYTES, "io_read_bytes", absent);
-                    wbytes = field(c, Field.IO_WBYTES, "io_write_bytes", absent);
+                    if (reader.read(c)) {
+                        oom = field(c, Field.MEMORY_EVENTS_OOM_KILL, "oom_kills", absent);
+                        cpu = field(c, Field.CPU_USAGE_USEC, "cpu_usage_usec", absent);
+                        peak = field(c, Field.MEMORY_PEAK, "memory_peak_bytes", absent);
+                        rbytes = field(c, Field.IO_RBYTES, "io_read_bytes", absent);
+                        wbytes = field(c, Field.IO_WBYTES, "io_write_bytes", absent);
+                    } else {
+                        // ENODEV: the cgroup is being removed (its files die before its directory does).
+                        absent.put("cgroup", removedByOther(leaf));
+                    }
                 }
             } catch (IOException e) {
                 if (Files.isDirectory(leaf)) throw e;
-                // Another monitor (one that adopted this worker, or its spawner) cleaned up first.
-                absent.put("cgroup", "cgroup " + leaf + " was removed by another monitor before its final figures were read");
+                absent.put("cgroup", removedByOther(leaf));
             }
             removed = tree.orElseThrow().remove(leaf);
         }
         return new ExitReport(w.monitoring(), w.pid(), w.cgroup(), status, runtime, w.killedByStop, oom, cpu, peak, rbytes, wbytes,
                 absent, removed);
+    }
+
+    /** Another monitor (one that adopted this worker, or its spawner) cleaned up first. */
+    private static String removedByOther(Path leaf) {
+        return "cgroup " + leaf + " was removed by another monitor before its final figures were read";
     }
 
     private static OptionalLong field(CgroupCounters c, Field f, String name, Map<String, String> absent) {

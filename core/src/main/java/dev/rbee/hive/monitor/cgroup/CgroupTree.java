@@ -112,7 +112,12 @@ public final class CgroupTree {
             if (CgroupFiles.populated(leaf)) return false;
             CgroupFiles.rmdir(leaf, RMDIR_BUDGET_MS); // false: already gone
         } catch (IOException e) {
-            return false;
+            // ENODEV/ENOENT while someone else removes it: gone is gone (its directory goes last).
+            try {
+                if (!dev.rbee.hive.monitor.internal.Backoff.await(() -> !Files.exists(leaf), 200)) return false;
+            } catch (IOException ignored) {
+                return false;
+            }
         }
         removeIfEmpty(leaf.getParent());
         return true;
