@@ -120,6 +120,15 @@ class LifecycleTest {
         assertClean(w, r);
     }
 
+    /** The seed's vocabulary: spawnMonitored(config, binary, args), and where the worker lives. */
+    @Test
+    void spawnMonitoredAsTheSeedCalledIt() throws Exception {
+        Worker w = monitor.spawnMonitored(new dev.rbee.hive.monitor.MonitorConfig(group, "8080"), "/bin/sh",
+                List.of("-c", "exit 0"));
+        assertEquals(monitor.cgroupOf(group, "8080"), w.cgroup().orElseThrow());
+        assertEquals(0, w.onExit().get(10, TimeUnit.SECONDS).status().orElseThrow().code().getAsInt());
+    }
+
     @Test
     void plainSpawnHasAReportWithoutCgroupFigures() throws Exception {
         Worker w = monitor.spawn(WorkerSpec.command("/bin/sh", "-c", "exit 4").build());
