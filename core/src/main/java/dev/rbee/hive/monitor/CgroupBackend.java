@@ -4,7 +4,6 @@ import dev.rbee.hive.monitor.cgroup.CgroupFiles;
 import dev.rbee.hive.monitor.cgroup.CgroupTree;
 import dev.rbee.hive.monitor.internal.Libc;
 import dev.rbee.hive.monitor.proc.ProcStat;
-import dev.rbee.hive.monitor.stats.CgroupReader;
 import dev.rbee.hive.monitor.stats.Discovery;
 
 import java.io.IOException;
@@ -96,13 +95,7 @@ final class CgroupBackend implements WorkerBackend {
 
     @Override
     public Discovery discovery() {
-        return () -> {
-            List<Discovery.Found> out = new ArrayList<>();
-            for (Path leaf : tree.leaves())
-                out.add(new Discovery.Found(leaf.getParent().getFileName().toString(), leaf.getFileName().toString(),
-                        leaf, () -> new CgroupReader(leaf)));
-            return out;
-        };
+        return Discovery.leaves(tree);
     }
 
     @Override

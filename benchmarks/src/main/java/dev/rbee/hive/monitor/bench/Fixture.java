@@ -1,10 +1,5 @@
 package dev.rbee.hive.monitor.bench;
 
-import dev.rbee.hive.monitor.cgroup.CpuController;
-import dev.rbee.hive.monitor.cgroup.IoController;
-import dev.rbee.hive.monitor.cgroup.MemoryController;
-import dev.rbee.hive.monitor.cgroup.PidsController;
-import dev.rbee.hive.monitor.cgroup.PressureController;
 import dev.rbee.hive.monitor.stats.StatFile;
 
 import java.io.IOException;
@@ -59,14 +54,8 @@ public final class Fixture implements AutoCloseable {
      * opens them: every controller's stats files, then cgroup.procs.
      */
     public static List<String> sampleFileNames() {
-        List<StatFile> all = new ArrayList<>();
-        all.addAll(CpuController.INSTANCE.statFiles());
-        all.addAll(MemoryController.INSTANCE.statFiles());
-        all.addAll(IoController.INSTANCE.statFiles());
-        all.addAll(PidsController.INSTANCE.statFiles());
-        all.addAll(PressureController.INSTANCE.statFiles());
         List<String> names = new ArrayList<>();
-        for (StatFile f : all) names.add(f.name());
+        for (StatFile f : dev.rbee.hive.monitor.stats.CgroupReader.statFiles()) names.add(f.name());
         names.add("cgroup.procs");
         return names;
     }

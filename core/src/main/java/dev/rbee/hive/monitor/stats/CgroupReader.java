@@ -46,13 +46,7 @@ public final class CgroupReader implements CounterSource {
      */
     public CgroupReader(Path cgroupDir) throws IOException {
         this.dir = cgroupDir;
-        List<StatFile> all = new ArrayList<>();
-        all.addAll(CpuController.INSTANCE.statFiles());
-        all.addAll(MemoryController.INSTANCE.statFiles());
-        all.addAll(IoController.INSTANCE.statFiles());
-        all.addAll(PidsController.INSTANCE.statFiles());
-        all.addAll(PressureController.INSTANCE.statFiles());
-        stats = all.toArray(StatFile[]::new);
+        stats = statFiles().toArray(StatFile[]::new);
         files = new KeptOpenFile[stats.length];
         // cgroup.procs comes a page per read(2) when long: read it to the end
         procs = new KeptOpenFile(cgroupDir.resolve("cgroup.procs"), buffer, false);
@@ -67,6 +61,17 @@ public final class CgroupReader implements CounterSource {
             close();
             throw e;
         }
+    }
+
+    /** Every stats file a sample reads, in order: each controller's, then the pressure files (cgroup.procs last, apart). */
+    public static List<StatFile> statFiles() {
+        List<StatFile> all = new ArrayList<>();
+        all.addAll(CpuController.INSTANCE.statFiles());
+        all.addAll(MemoryController.INSTANCE.statFiles());
+        all.addAll(IoController.INSTANCE.statFiles());
+        all.addAll(PidsController.INSTANCE.statFiles());
+        all.addAll(PressureController.INSTANCE.statFiles());
+        return all;
     }
 
     @Override

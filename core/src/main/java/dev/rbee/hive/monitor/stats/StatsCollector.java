@@ -34,13 +34,7 @@ public final class StatsCollector implements AutoCloseable {
 
     /** Over the leaves of a cgroup tree. */
     public StatsCollector(CgroupTree tree, double alpha, Optional<GpuSampler> gpu) {
-        this(() -> {
-            List<Discovery.Found> out = new ArrayList<>();
-            for (Path leaf : tree.leaves())
-                out.add(new Discovery.Found(leaf.getParent().getFileName().toString(), leaf.getFileName().toString(),
-                        leaf, () -> new CgroupReader(leaf)));
-            return out;
-        }, alpha, gpu);
+        this(Discovery.leaves(tree), alpha, gpu);
     }
 
     public StatsCollector(Discovery discovery, double alpha, Optional<GpuSampler> gpu) {
