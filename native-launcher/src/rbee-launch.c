@@ -22,7 +22,9 @@
  *                         through that directory fd.  EINVAL (seen while a task
  *                         is still being set up) is retried 5 times, 10 ms apart.
  *   --no-cgroup           do not join any cgroup (process-tree backend).
- *   --status-socket PATH  report over a unix stream socket at PATH.
+ *   --status-socket PATH  report over a unix stream socket at PATH; "@NAME"
+ *                         is NAME in the abstract namespace (no file: none
+ *                         can be left behind when the supervisor is killed).
  *   --status-fd N         report over the inherited fd N.
  *   --setsid              start a new session (and process group).
  *   --pdeathsig SIG       signal number the worker gets when its parent
@@ -39,7 +41,11 @@
  * STATUS PROTOCOL
  *   The status channel is close-on-exec.  The launcher writes ASCII lines:
  *
- *     "J <pid>\n"                        the cgroup was joined (or skipped)
+ *     "J <pid>\n"                        the cgroup was joined (or skipped);
+ *                                        on a socket it carries (SCM_RIGHTS)
+ *                                        a pidfd of this process, opened
+ *                                        before exec, so the supervisor's
+ *                                        handle can never name a reused pid
  *     "E <step> <errno> <ERRNAME>\n"     a step failed; the target never runs
  *
  *   After "J" it applies the remaining options and calls execve.  If execve
@@ -78,6 +84,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <dirent.h>
+#include <stddef.h>
 
 #ifndef CGROUP2_SUPER_MAGIC
 #define CGROUP2_SUPER_MAGIC 0x63677270
@@ -133,13 +140,21 @@ static long parse_long(const char *s, long lo, long hi)
 static int open_status_socket(const char *path)
 {
     struct sockaddr_un addr = { .sun_family = AF_UNIX };
-    if (strlen(path) >= sizeof addr.sun_path)
+    size_t len = strlen(path);
+    if (len >= sizeof addr.sun_path)
         return -ENAMETOOLONG;
-    strcpy(addr.sun_path, path);
+    socklen_t addrlen = sizeof addr;
+    if (path[0] == '@') {
+        /* abstract: sun_path[0] is NUL, the name follows, the length says where it ends */
+        memcpy(addr.sun_path + 1, path + 1, len - 1);
+        addrlen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
+    } else {
+        strcpy(addr.sun_path, path);
+    }
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -errno;
-    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
+    if (connect(fd, (struct sockaddr *)&addr, addrlen) < 0) {
         int e = errno;
         close(fd);
         return -e;
@@ -175,6 +190,38 @@ static void join_cgroup(const char *dir)
     }
     close(pfd);
     close(dfd);
+}
+
+/* "J <pid>" with a pidfd of ourselves attached (SCM_RIGHTS).  Without pidfd
+ * support (ENOSYS, before Linux 5.3) or on a status fd that is not a socket,
+ * the line goes alone and the supervisor opens its own pidfd. */
+static void report_joined(void)
+{
+    char line[32];
+    snprintf(line, sizeof line, "J %ld\n", (long)getpid());
+    int pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+    if (pidfd >= 0) {
+        union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } control;
+        memset(&control, 0, sizeof control);
+        struct iovec iov = { .iov_base = line, .iov_len = strlen(line) };
+        struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+                              .msg_control = control.buf, .msg_controllen = sizeof control.buf };
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &pidfd, sizeof(int));
+        ssize_t n;
+        do
+            n = sendmsg(status_fd, &msg, MSG_NOSIGNAL);
+        while (n < 0 && errno == EINTR);
+        close(pidfd);
+        if (n == (ssize_t)iov.iov_len)
+            return;
+        if (n >= 0 || errno != ENOTSOCK)
+            fail("status", n < 0 ? errno : EIO, 125);
+    }
+    report(line);
 }
 
 /* Close every fd >= 3 but keep `keep` (the status channel, close-on-exec). */
@@ -262,11 +309,8 @@ int main(int argc, char **argv)
 
     if (cgroup)
         join_cgroup(cgroup);
-    if (status_fd >= 0) {
-        char joined[32];
-        snprintf(joined, sizeof joined, "J %ld\n", (long)getpid());
-        report(joined);
-    }
+    if (status_fd >= 0)
+        report_joined();
 
     if (do_setsid && setsid() < 0)
         fail("setsid", errno, 125);

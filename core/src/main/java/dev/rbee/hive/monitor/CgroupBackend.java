@@ -2,18 +2,25 @@ package dev.rbee.hive.monitor;
 
 import dev.rbee.hive.monitor.cgroup.CgroupFiles;
 import dev.rbee.hive.monitor.cgroup.CgroupTree;
+import dev.rbee.hive.monitor.cgroup.Leaf;
 import dev.rbee.hive.monitor.internal.Libc;
 import dev.rbee.hive.monitor.proc.ProcStat;
+import dev.rbee.hive.monitor.spawn.Spawner;
 import dev.rbee.hive.monitor.stats.Discovery;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
-/** Workers in their own cgroup v2 leaves: the tree under rbee.slice is the source of truth. */
+/**
+ * Workers in their own cgroup v2 leaves: the tree under rbee.slice is the
+ * source of truth, and the flock on each leaf names its owner (CgroupTree).
+ */
 final class CgroupBackend implements WorkerBackend {
     private final CgroupTree tree;
     private final ProcessMonitor.SpawnerSource spawner;
@@ -32,13 +39,13 @@ final class CgroupBackend implements WorkerBackend {
     @Override
     public Worker spawn(WorkerSpec spec) throws SpawnException {
         Instant started = Instant.now();
-        CgroupTree.Prepared prepared = tree.prepare(spec.monitoring().orElseThrow());
+        Leaf leaf = tree.claim(spec.monitoring().orElseThrow()); // BUSY unless the id is free; locked from here on
         try {
-            Process p = spawner.get().launch(spec, Optional.of(prepared.leaf()));
-            return workers.spawned(p, spec.monitoring(), Optional.of(prepared.leaf()),
-                    Optional.of(new CgroupMembers(prepared.leaf())), Optional.of(tree), () -> { }, started);
+            Spawner.Launched l = spawner.get().launch(spec, Optional.of(leaf.path()));
+            return workers.spawned(l.process(), l.pidfd(), spec.monitoring(), Optional.of(leaf),
+                    Optional.of(new CgroupMembers(leaf)), Optional.of(tree), () -> { }, started);
         } catch (SpawnException | RuntimeException e) {
-            tree.rollback(prepared, e);
+            tree.release(leaf); // the target never ran: the leaf is empty and goes, and the id is free
             throw e;
         }
     }
@@ -52,45 +59,68 @@ final class CgroupBackend implements WorkerBackend {
         return out;
     }
 
+    /**
+     * A handle on a live worker this monitor does not know: taken over when
+     * its owner is gone, observed when another live process owns it.
+     */
     @Override
     public Optional<Worker> adopt(MonitorConfig cfg) throws IOException {
-        Path leaf = tree.leaf(cfg.group(), cfg.instance());
+        CgroupTree.Takeover t = tree.takeOver(cfg.group(), cfg.instance());
+        Leaf leaf;
+        if (t instanceof CgroupTree.Takeover.Taken taken) leaf = taken.leaf();
+        else if (t instanceof CgroupTree.Takeover.Owned) {
+            Optional<Leaf> seen = Leaf.observe(tree.leaf(cfg.group(), cfg.instance()));
+            if (seen.isEmpty()) return Optional.empty();
+            leaf = seen.get();
+        } else return Optional.empty();
+        Optional<Main> main = mainProcess(leaf.path());
+        if (main.isEmpty()) {
+            if (leaf.owner()) tree.release(leaf); // emptied meanwhile: the leftover goes
+            else leaf.close();
+            return Optional.empty();
+        }
+        return Optional.of(workers.adopted(main.get().stat().pid(), main.get().pidfd(), cfg, Optional.of(leaf),
+                Optional.of(new CgroupMembers(leaf)), Optional.of(tree), () -> { }, main.get().stat().startedAt()));
+    }
+
+    private record Main(ProcStat stat, int pidfd) {}
+
+    /**
+     * The worker's main process, with a pidfd: the one that started first in
+     * the leaf or its sub-cgroups (the launcher joined the leaf before exec).
+     */
+    private static Optional<Main> mainProcess(Path leaf) throws IOException {
         for (int attempt = 0; attempt < 3; attempt++) {
-            Optional<ProcStat> main = oldestProcess(leaf);
-            if (main.isEmpty()) return Optional.empty();
-            int pidfd = Libc.pidfdOpen(main.get().pid());
-            if (pidfd < 0) continue; // exited meanwhile: look again
-            // The pid could have been reused between the listing and pidfd_open: check it is still in the leaf.
-            if (!stillIn(main.get(), leaf)) {
-                Libc.close(pidfd);
-                continue;
+            Optional<ProcStat> oldest = Optional.empty();
+            for (long pid : members(leaf)) {
+                Optional<ProcStat> st = ProcStat.read(pid);
+                if (st.isPresent() && (oldest.isEmpty() || st.get().startTimeTicks() < oldest.get().startTimeTicks()))
+                    oldest = st;
             }
-            return Optional.of(workers.adopted(main.get().pid(), pidfd, cfg, Optional.of(leaf),
-                    Optional.of(new CgroupMembers(leaf)), Optional.of(tree), () -> { }, main.get().startedAt()));
+            if (oldest.isEmpty()) return Optional.empty();
+            int pidfd = Libc.pidfdOpen(oldest.get().pid());
+            if (pidfd < 0) continue; // exited meanwhile: look again
+            // The pid could have been reused between the listing and pidfd_open: same start time, still a member?
+            Optional<ProcStat> now = ProcStat.read(oldest.get().pid());
+            if (now.isPresent() && now.get().startTimeTicks() == oldest.get().startTimeTicks()
+                    && members(leaf).contains(oldest.get().pid()))
+                return Optional.of(new Main(oldest.get(), pidfd));
+            Libc.close(pidfd);
         }
         return Optional.empty();
     }
 
-    /** The worker's main process: the one that started first (the launcher joined the leaf before exec). */
-    private static Optional<ProcStat> oldestProcess(Path leaf) throws IOException {
-        Optional<ProcStat> oldest = Optional.empty();
-        for (String line : CgroupFiles.read(leaf.resolve("cgroup.procs")).split("\n")) {
-            if (line.isBlank()) continue;
-            Optional<ProcStat> st = ProcStat.read(Long.parseLong(line.strip()));
-            if (st.isPresent() && (oldest.isEmpty() || st.get().startTimeTicks() < oldest.get().startTimeTicks()))
-                oldest = st;
+    /** Every pid in the leaf and in the sub-cgroups its worker made. */
+    private static List<Long> members(Path dir) throws IOException {
+        List<Long> out = new ArrayList<>();
+        for (String line : CgroupFiles.read(dir.resolve("cgroup.procs")).split("\n"))
+            if (!line.isBlank()) out.add(Long.parseLong(line.strip()));
+        try (var children = Files.list(dir)) {
+            for (Path c : children.filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)).toList()) out.addAll(members(c));
+        } catch (java.nio.file.NoSuchFileException gone) {
+            // removed meanwhile
         }
-        return oldest;
-    }
-
-    private static boolean stillIn(ProcStat p, Path leaf) {
-        Optional<ProcStat> now = ProcStat.read(p.pid());
-        if (now.isEmpty() || now.get().startTimeTicks() != p.startTimeTicks()) return false;
-        try {
-            return CgroupFiles.read(leaf.resolve("cgroup.procs")).lines().anyMatch(l -> l.strip().equals(Long.toString(p.pid())));
-        } catch (IOException e) {
-            return false;
-        }
+        return out;
     }
 
     @Override

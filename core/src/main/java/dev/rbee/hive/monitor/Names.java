@@ -4,10 +4,16 @@ package dev.rbee.hive.monitor;
  * Group and instance names become cgroup directory names, so they are checked
  * before any file-system call: {@code [A-Za-z0-9][A-Za-z0-9._-]{0,63}}.  This
  * refuses "..", "/", empty names, control characters and NUL, which would
- * otherwise let a caller escape rbee.slice.
+ * otherwise let a caller escape rbee.slice.  Names of cgroup interface files
+ * ({@code cgroup.procs}, {@code memory.max}: a known prefix, a dot) are refused
+ * too: the kernel already has a file of that name in every cgroup directory.
  */
 public final class Names {
     public static final int MAX_LENGTH = 64;
+    /** Prefixes of cgroup v2 interface files: "cgroup." and every controller's (irq.pressure has no controller). */
+    private static final java.util.Set<String> INTERFACE_PREFIXES = java.util.Set.of("cgroup", "cpu", "cpuset", "io",
+            "memory", "pids", "hugetlb", "rdma", "misc", "irq", "dmem", "freezer", "perf_event", "net_cls", "net_prio",
+            "devices", "blkio");
 
     private Names() {}
 
@@ -34,6 +40,9 @@ public final class Names {
             if (!(alnum(c) || c == '.' || c == '_' || c == '-'))
                 return "character " + quote(String.valueOf(c)) + " at index " + i + " is not allowed";
         }
+        int dot = v.indexOf('.');
+        if (dot > 0 && INTERFACE_PREFIXES.contains(v.substring(0, dot)))
+            return "names of the form " + v.substring(0, dot) + ".* are cgroup interface files";
         return null;
     }
 

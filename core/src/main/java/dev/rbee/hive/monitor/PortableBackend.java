@@ -36,7 +36,7 @@ final class PortableBackend implements WorkerBackend {
         WorkerBackend.checkLimits(spec, backend);
         if (own.containsKey(cfg) && own.get(cfg).isAlive())
             throw new SpawnException(Step.BUSY, "instance busy: " + cfg.id() + " is already running");
-        Worker w = workers.spawned(start(spec), spec.monitoring(), Optional.empty(), Optional.of(new HandleMembers()),
+        Worker w = workers.spawned(start(spec), -1, spec.monitoring(), Optional.empty(), Optional.of(new HandleMembers()),
                 Optional.empty(), () -> own.remove(cfg), Instant.now());
         own.put(cfg, w);
         return w;

@@ -42,15 +42,17 @@ final class ProcTreeBackend implements WorkerBackend {
         if (registry.live(cfg).isPresent())
             throw new SpawnException(Step.BUSY, "instance busy: " + cfg.id() + " is already running");
         Instant started = Instant.now();
-        Process p = spawner.get().launch(spec.inNewSession(), Optional.empty());
+        dev.rbee.hive.monitor.spawn.Spawner.Launched launched = spawner.get().launch(spec.inNewSession(), Optional.empty());
+        Process p = launched.process();
         Optional<ProcStat> st = ProcStat.read(p.pid());
         try {
             registry.record(cfg, p.pid(), st.map(ProcStat::startTimeTicks).orElse(-1L));
         } catch (IOException e) {
-            p.destroyForcibly();
+            launched.process().destroyForcibly(); // our unreaped child: its pid is still its own
+            if (launched.pidfd() >= 0) Libc.close(launched.pidfd());
             throw new SpawnException(Step.BACKEND, null, "cannot record " + cfg.id() + " in the process-tree registry: " + e.getMessage(), e);
         }
-        return workers.spawned(p, spec.monitoring(), Optional.empty(), Optional.of(new SessionMembers(table, p.pid())),
+        return workers.spawned(p, launched.pidfd(), spec.monitoring(), Optional.empty(), Optional.of(new SessionMembers(table, p.pid())),
                 Optional.empty(), () -> registry.remove(cfg), started);
     }
 

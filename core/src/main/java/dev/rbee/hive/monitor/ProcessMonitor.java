@@ -82,13 +82,39 @@ public final class ProcessMonitor implements AutoCloseable {
      * throws naming the step, and leaves no process and no cgroup directory behind.
      */
     public Worker spawn(WorkerSpec spec) throws SpawnException {
-        if (spec.monitoring().isPresent()) return impl.spawn(spec);
+        if (spec.monitoring().isPresent()) return spawnMonitored(spec, spec.monitoring().get());
         if (backend.kind() == Backend.Kind.PORTABLE)
-            return workers.spawned(PortableBackend.start(spec), Optional.empty(), Optional.empty(), Optional.empty(),
+            return workers.spawned(PortableBackend.start(spec), -1, Optional.empty(), Optional.empty(), Optional.empty(),
                     Optional.empty(), () -> { }, Instant.now());
         Instant started = Instant.now();
-        return workers.spawned(spawner().launch(spec, Optional.empty()), Optional.empty(), Optional.empty(),
+        Spawner.Launched l = spawner().launch(spec, Optional.empty());
+        return workers.spawned(l.process(), l.pidfd(), Optional.empty(), Optional.empty(),
                 Optional.empty(), Optional.empty(), () -> { }, started);
+    }
+
+    /** How long a spawn waits for this monitor's previous life of the same id to finish its cleanup. */
+    private static final long PREVIOUS_LIFE_WAIT_MS = 10_000;
+
+    private Worker spawnMonitored(WorkerSpec spec, MonitorConfig cfg) throws SpawnException {
+        // A restart right after an exit: let the old life's reaper finish (it still owns the id) instead of failing BUSY.
+        Optional<Worker> ending = workers.ending(cfg);
+        if (ending.isPresent()) {
+            try {
+                ending.get().onExit().get(PREVIOUS_LIFE_WAIT_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                // BUSY below names the owner
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new SpawnException(Step.BUSY, "interrupted while " + cfg.id() + "'s previous life was ending");
+            }
+        }
+        if (!workers.beginSpawn(cfg.id()))
+            throw new SpawnException(Step.BUSY, "instance busy: " + cfg.id() + " is being spawned by this monitor");
+        try {
+            return impl.spawn(spec);
+        } finally {
+            workers.endSpawn(cfg.id());
+        }
     }
 
     /** The seed's call: start {@code binary args...} monitored as {@code config}. */
@@ -110,11 +136,17 @@ public final class ProcessMonitor implements AutoCloseable {
         return out;
     }
 
-    /** The live worker {@code group/instance}, adopting it if this monitor did not spawn it. */
+    /**
+     * The live worker {@code group/instance}: the one this monitor spawned or
+     * took over, else one it takes over now (its owner died), else a handle
+     * on one another live process owns ({@link Worker#owned()} false).  Empty
+     * if there is none, or while this monitor is still spawning it.
+     */
     public synchronized Optional<Worker> worker(String group, String instance) throws IOException {
         MonitorConfig cfg = new MonitorConfig(group, instance);
         Optional<Worker> known = workers.known(cfg);
-        return known.isPresent() ? known : impl.adopt(cfg);
+        if (known.isPresent() || workers.isSpawning(cfg.id())) return known;
+        return impl.adopt(cfg);
     }
 
     /** Stops {@code group/instance} (see {@link Worker#stop}); empty if there is no such live worker. */
@@ -163,12 +195,15 @@ public final class ProcessMonitor implements AutoCloseable {
     }
 
     /**
-     * Removes what dead workers left behind (empty leaves and groups; stale
-     * process-tree registry entries): run it at start-up.  Live workers are
-     * not touched.  Returns what was removed.
+     * Removes what dead supervisors left behind: empty leaves nobody owns and
+     * empty groups, stale process-tree registry entries, and launch sockets of
+     * versions that made socket files.  Run it at start-up.  Live or owned
+     * workers are not touched.  Returns what was removed.
      */
     public List<Path> cleanupStale() throws IOException {
-        return impl.cleanupStale();
+        List<Path> removed = new ArrayList<>(impl.cleanupStale());
+        if (backend.kind() != Backend.Kind.PORTABLE) removed.addAll(RuntimeDir.removeStaleSockets(RuntimeDir.get()));
+        return removed;
     }
 
     /**
@@ -185,7 +220,7 @@ public final class ProcessMonitor implements AutoCloseable {
         if (spawner == null) {
             try {
                 Path launcher = launcherPath.isPresent() ? Launcher.explicit(launcherPath.get()) : Launcher.fromJar();
-                spawner = new Spawner(launcher, RuntimeDir.get());
+                spawner = new Spawner(launcher);
             } catch (IOException e) {
                 throw new SpawnException(Step.LAUNCHER, null, "cannot find rbee-launch: " + e.getMessage(), e);
             }

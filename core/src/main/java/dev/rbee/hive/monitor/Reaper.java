@@ -2,6 +2,8 @@ package dev.rbee.hive.monitor;
 
 import dev.rbee.hive.monitor.cgroup.CgroupKiller;
 import dev.rbee.hive.monitor.cgroup.CgroupTree;
+import dev.rbee.hive.monitor.cgroup.Leaf;
+import dev.rbee.hive.monitor.internal.Backoff;
 import dev.rbee.hive.monitor.stats.CgroupCounters;
 import dev.rbee.hive.monitor.stats.CgroupCounters.Field;
 import dev.rbee.hive.monitor.stats.CgroupReader;
@@ -60,33 +62,56 @@ final class Reaper {
         }, REAPER);
     }
 
-    private static ExitReport finish(Worker w, Optional<ExitStatus> status, Optional<CgroupTree> tree) throws IOException {
+    /**
+     * The end-of-life work.  It never throws for the worker's sake: what could
+     * not be read or removed is said in the report's absent reasons, so that
+     * {@link Worker#onExit()} completes normally for every life.
+     */
+    private static ExitReport finish(Worker w, Optional<ExitStatus> status, Optional<CgroupTree> tree) {
         Duration runtime = Duration.between(w.startedAt(), Instant.now());
         Map<String, String> absent = new LinkedHashMap<>();
-        if (status.isEmpty()) absent.put("exit_code", "adopted worker: not our child, so its exit status is not ours to read");
+        if (status.isEmpty()) absent.put("exit_code", w.owned()
+                ? "adopted worker: not our child, so its exit status is not ours to read"
+                : "observed worker: owned by another process, which reads its exit status");
         OptionalLong oom = OptionalLong.empty(), cpu = OptionalLong.empty(), peak = OptionalLong.empty(),
                 rbytes = OptionalLong.empty(), wbytes = OptionalLong.empty();
         boolean removed = false;
-        if (w.cgroup().isEmpty() && w.tree.isPresent()) {
+        if (w.leaf().isEmpty() && w.tree.isPresent()) {
             // Process-tree backend: kill what the main process left behind; its counters die with it.
             Tree t = w.tree.get();
-            if (!t.awaitEmpty(0)) {
-                t.killAll();
-                if (!t.awaitEmpty(EMPTY_TIMEOUT_MS))
-                    throw new IOException("processes of " + w + " still alive " + EMPTY_TIMEOUT_MS + " ms after SIGKILL");
+            try {
+                if (!t.awaitEmpty(0)) {
+                    t.killAll();
+                    if (!t.awaitEmpty(EMPTY_TIMEOUT_MS))
+                        absent.put("processes", "still alive " + EMPTY_TIMEOUT_MS + " ms after SIGKILL");
+                }
+            } catch (IOException e) {
+                absent.put("processes", "cannot kill what the worker left: " + e.getMessage());
             }
             for (String f : new String[] {"oom_kills", "cpu_usage_usec", "memory_peak_bytes", "io_read_bytes", "io_write_bytes"})
                 absent.put(f, "process-tree backend: no cgroup keeps the counters of exited processes");
         }
-        if (w.cgroup().isPresent()) {
-            Path leaf = w.cgroup().get();
+        if (w.leaf().isPresent() && !w.leaf().get().owner()) {
+            // Observed: the owner kills the rest, reads the figures and removes the leaf; we see it go.
+            Leaf leaf = w.leaf().get();
             try {
-                if (!CgroupKiller.awaitEmpty(leaf, 0)) {
+                removed = Backoff.await(() -> !leaf.isCurrent(), EMPTY_TIMEOUT_MS);
+            } catch (IOException e) {
+                removed = !leaf.isCurrent();
+            }
+            leaf.close();
+            for (String f : new String[] {"oom_kills", "cpu_usage_usec", "memory_peak_bytes", "io_read_bytes", "io_write_bytes"})
+                absent.put(f, "observed worker: its owner reads the final figures");
+        } else if (w.leaf().isPresent()) {
+            Leaf leaf = w.leaf().get();
+            Path dir = leaf.path(); // ours alone while we hold the leaf's lock: no successor can have made it again
+            try {
+                if (!CgroupKiller.awaitEmpty(dir, 0)) {
                     CgroupKiller.kill(leaf);
-                    if (!CgroupKiller.awaitEmpty(leaf, EMPTY_TIMEOUT_MS))
-                        throw new IOException("processes of " + leaf + " still alive " + EMPTY_TIMEOUT_MS + " ms after cgroup.kill");
+                    if (!CgroupKiller.awaitEmpty(dir, EMPTY_TIMEOUT_MS))
+                        absent.put("cgroup", "processes of " + dir + " still alive " + EMPTY_TIMEOUT_MS + " ms after cgroup.kill");
                 }
-                try (CgroupReader reader = new CgroupReader(leaf)) {
+                try (CgroupReader reader = new CgroupReader(dir)) {
                     CgroupCounters c = new CgroupCounters();
                     if (reader.read(c)) {
                         oom = field(c, Field.MEMORY_EVENTS_OOM_KILL, "oom_kills", absent);
@@ -95,23 +120,22 @@ final class Reaper {
                         rbytes = field(c, Field.IO_RBYTES, "io_read_bytes", absent);
                         wbytes = field(c, Field.IO_WBYTES, "io_write_bytes", absent);
                     } else {
-                        // ENODEV: the cgroup is being removed (its files die before its directory does).
-                        absent.put("cgroup", removedByOther(leaf));
+                        absent.put("cgroup", removedByOther(dir));
                     }
                 }
             } catch (IOException e) {
-                if (Files.isDirectory(leaf)) throw e;
-                absent.put("cgroup", removedByOther(leaf));
+                absent.put("cgroup", Files.isDirectory(dir) ? "cannot read the final figures: " + e.getMessage() : removedByOther(dir));
+            } finally {
+                removed = tree.orElseThrow().release(leaf); // also releases the lock: the id is free again
             }
-            removed = tree.orElseThrow().remove(leaf);
         }
         return new ExitReport(w.monitoring(), w.pid(), w.cgroup(), status, runtime, w.killedByStop, oom, cpu, peak, rbytes, wbytes,
                 absent, removed);
     }
 
-    /** Another monitor (one that adopted this worker, or its spawner) cleaned up first. */
+    /** Someone ignoring the leaf's lock removed it first. */
     private static String removedByOther(Path leaf) {
-        return "cgroup " + leaf + " was removed by another monitor before its final figures were read";
+        return "cgroup " + leaf + " was removed by another process before its final figures were read";
     }
 
     private static OptionalLong field(CgroupCounters c, Field f, String name, Map<String, String> absent) {

@@ -1,5 +1,6 @@
 package dev.rbee.hive.monitor;
 
+import dev.rbee.hive.monitor.cgroup.Leaf;
 import dev.rbee.hive.monitor.internal.Errno;
 import dev.rbee.hive.monitor.internal.Libc;
 
@@ -15,11 +16,20 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * A running worker: one this monitor spawned (its program was already exec'd
- * inside its cgroup when {@link ProcessMonitor#spawn} returned), or one it
- * adopted from the cgroup tree after a restart.
+ * inside its cgroup when {@link ProcessMonitor#spawn} returned), one it took
+ * over after its owner died ({@link #adopted()}), or one another live process
+ * owns that this monitor only observes ({@link #owned()} false: it can stop it,
+ * and its owner cleans up).
  *
- * <p>Signals go through a pidfd, so they can never reach another process that
- * later got the same pid; the tree is killed through its cgroup.
+ * <p>A worker's life is named by what cannot be reused: its leaf's cgroup id
+ * and a pidfd of its main process, opened by the launcher before exec.
+ * Signals go through that pidfd, so they can never reach another process that
+ * later got the same pid; the tree is killed through its own cgroup's
+ * cgroup.kill (see docs/identity.md).
+ *
+ * <p>Thread-safe: any thread may stop, kill or query it.  {@link #onExit()}
+ * completes on the monitor's reaper thread ("rbee-reaper"); callbacks attached
+ * without an executor run there, so they should not block for long.
  */
 public final class Worker {
     private static final int SIGTERM = 15, SIGKILL = 9;
@@ -27,7 +37,7 @@ public final class Worker {
     private final long pid;
     private final Optional<Process> process;
     private final Optional<MonitorConfig> monitoring;
-    private final Optional<Path> cgroup;
+    private final Optional<Leaf> leaf;
     /** Its processes: the cgroup, or (process-tree backend) its session and descendants. */
     final Optional<Tree> tree;
     private final Instant startedAt;
@@ -38,13 +48,13 @@ public final class Worker {
     private int pidfd;
     volatile boolean killedByStop;
 
-    Worker(long pid, int pidfd, Optional<Process> process, Optional<MonitorConfig> monitoring, Optional<Path> cgroup,
+    Worker(long pid, int pidfd, Optional<Process> process, Optional<MonitorConfig> monitoring, Optional<Leaf> leaf,
            Optional<Tree> tree, Instant startedAt) {
         this.pid = pid;
         this.pidfd = pidfd;
         this.process = process;
         this.monitoring = monitoring;
-        this.cgroup = cgroup;
+        this.leaf = leaf;
         this.tree = tree;
         this.startedAt = startedAt;
     }
@@ -59,7 +69,24 @@ public final class Worker {
 
     /** The cgroup directory the worker lives in (monitored workers only). */
     public Optional<Path> cgroup() {
-        return cgroup;
+        return leaf.map(Leaf::path);
+    }
+
+    /** The cgroup id of this life's leaf (its directory's inode; a leaf made again for a successor has another). */
+    public java.util.OptionalLong cgroupId() {
+        return leaf.isPresent() ? java.util.OptionalLong.of(leaf.get().id()) : java.util.OptionalLong.empty();
+    }
+
+    Optional<Leaf> leaf() {
+        return leaf;
+    }
+
+    /**
+     * Whether this monitor owns the worker (spawned or took it over): then it
+     * cleans up at the end.  False for a worker another live process owns.
+     */
+    public boolean owned() {
+        return leaf.map(Leaf::owner).orElse(true);
     }
 
     public Instant startedAt() {
@@ -71,7 +98,7 @@ public final class Worker {
         return process;
     }
 
-    /** Whether this monitor adopted the worker rather than spawning it. */
+    /** Whether this monitor found the worker running (took it over, or observes it) rather than spawning it. */
     public boolean adopted() {
         return process.isEmpty();
     }
@@ -90,7 +117,8 @@ public final class Worker {
 
     /**
      * Stops the worker: SIGTERM to the main process, up to {@code grace} for it
-     * to exit, then SIGKILL to the whole tree through its cgroup.
+     * to exit, then SIGKILL to the whole tree through its cgroup.  A worker
+     * that has already ended is not an error: its report comes back.
      */
     public ExitReport stop(Duration grace) throws IOException, InterruptedException {
         return stop(grace, false);
@@ -98,11 +126,12 @@ public final class Worker {
 
     /** As {@link #stop(Duration)}; with {@code signalAll}, SIGTERM goes to every process of the cgroup. */
     public ExitReport stop(Duration grace, boolean signalAll) throws IOException, InterruptedException {
+        if (grace.isNegative()) throw new IllegalArgumentException("grace must not be negative: " + grace);
         if (isAlive()) {
             signalMain(SIGTERM);
             if (signalAll && tree.isPresent()) tree.get().signalAll(SIGTERM);
             try {
-                mainExit.get(grace.toMillis(), TimeUnit.MILLISECONDS);
+                mainExit.get(Math.min(grace.toMillis(), Long.MAX_VALUE / 2), TimeUnit.MILLISECONDS);
             } catch (TimeoutException e) {
                 kill();
             } catch (ExecutionException e) {
@@ -112,12 +141,21 @@ public final class Worker {
         return awaitReport();
     }
 
-    /** SIGKILL to the whole tree at once (cgroup.kill), or to the main process of a plain spawn. */
+    /**
+     * SIGKILL to the whole tree at once (cgroup.kill), or to the main process
+     * of a plain spawn.  Nothing to do, and no error, once the worker has ended.
+     */
     public void kill() throws IOException {
-        if (!isAlive() && tree.isEmpty()) return;
+        if (report.isDone() || (!isAlive() && tree.isEmpty())) return;
         killedByStop = true;
-        if (tree.isPresent()) tree.get().killAll();
-        else signalMain(SIGKILL);
+        try {
+            if (tree.isPresent()) tree.get().killAll();
+            else signalMain(SIGKILL);
+        } catch (IOException e) {
+            // The cgroup went away while we killed (the tree died and was cleaned up): already stopped.
+            if (report.isDone() || leaf.isPresent() && !leaf.get().isCurrent()) return;
+            throw e;
+        }
     }
 
     private ExitReport awaitReport() throws InterruptedException {
@@ -148,8 +186,14 @@ public final class Worker {
         }
     }
 
+    /** The pidfd (for the exit watcher); -1 once released or where there is none. */
+    synchronized int pidfd() {
+        return pidfd;
+    }
+
     @Override
     public String toString() {
-        return "Worker[pid=" + pid + monitoring.map(m -> ", " + m.id()).orElse("") + (adopted() ? ", adopted" : "") + "]";
+        return "Worker[pid=" + pid + monitoring.map(m -> ", " + m.id()).orElse("")
+                + (!owned() ? ", observed" : adopted() ? ", adopted" : "") + "]";
     }
 }

@@ -1,31 +1,59 @@
 package dev.rbee.hive.monitor;
 
 import dev.rbee.hive.monitor.cgroup.CgroupTree;
+import dev.rbee.hive.monitor.cgroup.Leaf;
 import dev.rbee.hive.monitor.internal.Libc;
 import dev.rbee.hive.monitor.spawn.ExitWatcher;
 
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
-/** The live workers one monitor knows (spawned or adopted), and how each is followed to its end. */
+/**
+ * The workers one monitor knows (spawned, taken over or observed), the ids it
+ * is spawning right now, and how each worker is followed to its end.
+ * Thread-safe: called from any caller thread, the reaper and the exit watcher.
+ */
 final class Workers {
     static final boolean LINUX = System.getProperty("os.name").startsWith("Linux");
     private final Map<String, Worker> live = new ConcurrentHashMap<>();
+    private final Set<String> spawning = ConcurrentHashMap.newKeySet();
 
+    /** The worker of {@code cfg} this monitor knows, while its main process runs. */
     Optional<Worker> known(MonitorConfig cfg) {
         Worker w = live.get(cfg.id());
         return w != null && w.isAlive() ? Optional.of(w) : Optional.empty();
     }
 
+    /** The worker of {@code cfg} whose end-of-life work is still under way, if any. */
+    Optional<Worker> ending(MonitorConfig cfg) {
+        Worker w = live.get(cfg.id());
+        return w != null && !w.isAlive() && !w.onExit().isDone() ? Optional.of(w) : Optional.empty();
+    }
+
+    /** Marks {@code id} as being spawned by this monitor; false if it already is. */
+    boolean beginSpawn(String id) {
+        return spawning.add(id);
+    }
+
+    void endSpawn(String id) {
+        spawning.remove(id);
+    }
+
+    /** Whether this monitor is spawning {@code id} now (then nobody here may adopt it). */
+    boolean isSpawning(String id) {
+        return spawning.contains(id);
+    }
+
     /** A worker this monitor spawned: its exit status comes from the JDK. */
-    Worker spawned(Process p, Optional<MonitorConfig> cfg, Optional<Path> leaf, Optional<Tree> tree,
+    Worker spawned(Process p, int pidfd, Optional<MonitorConfig> cfg, Optional<Leaf> leaf, Optional<Tree> tree,
                    Optional<CgroupTree> cgroups, Runnable afterwards, Instant started) {
-        // A pidfd right away: from here on signals cannot reach a later process that reuses the pid.
-        // (Not on other systems: the portable backend signals through ProcessHandle.)
-        int pidfd = tree.filter(t -> t instanceof HandleMembers).isPresent() || !LINUX ? -1 : Libc.pidfdOpen(p.pid());
+        boolean portable = tree.filter(t -> t instanceof HandleMembers).isPresent() || !LINUX;
+        // The launcher's pidfd, opened before exec; only a kernel without pidfds leaves us to open one now (our
+        // unreaped child, so its pid cannot have been reused yet).  The portable backend signals through ProcessHandle.
+        if (pidfd < 0 && !portable) pidfd = Libc.pidfdOpen(p.pid());
         tree.filter(t -> t instanceof HandleMembers).ifPresent(t -> ((HandleMembers) t).main(p.toHandle()));
         Worker w = new Worker(p.pid(), pidfd, Optional.of(p), cfg, leaf, tree, started);
         cfg.ifPresent(m -> live.put(m.id(), w));
@@ -35,11 +63,13 @@ final class Workers {
     }
 
     /** A worker found running (not our child): its exit is seen through its pidfd, its status is not ours. */
-    Worker adopted(long pid, int pidfd, MonitorConfig cfg, Optional<Path> leaf, Optional<Tree> tree,
+    Worker adopted(long pid, int pidfd, MonitorConfig cfg, Optional<Leaf> leaf, Optional<Tree> tree,
                    Optional<CgroupTree> cgroups, Runnable afterwards, Instant started) {
         Worker w = new Worker(pid, pidfd, Optional.empty(), Optional.of(cfg), leaf, tree, started);
         live.put(cfg.id(), w);
-        ExitWatcher.shared().watch(pidfd, () -> w.mainExit.complete(Optional.empty()));
+        // Fallback if the pidfd cannot be polled: the tree is gone (cgroup), or the pid is (process tree).
+        ExitWatcher.shared().watch(pidfd, () -> w.mainExit.complete(Optional.empty()),
+                () -> tree.isPresent() ? tree.get().awaitEmpty(0) : !java.nio.file.Files.exists(java.nio.file.Path.of("/proc/" + pid)));
         Reaper.follow(w, cgroups, this::forget, afterwards);
         return w;
     }

@@ -8,14 +8,22 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * A small GNU-style option parser: {@code --name value}, {@code --name=value},
- * flags, and everything after {@code --} as the program's own arguments.
+ * A small option parser: {@code --name value}, {@code --name=value}, flags,
+ * and everything after {@code --} as operands.  For a command that runs a
+ * program, the first operand also ends the options (POSIX, like env(1)):
+ * what follows belongs to the program, even if it looks like an option.
  */
 final class Args {
     private final Map<String, String> values = new HashMap<>();
     private final List<String> rest = new ArrayList<>();
 
     static Args parse(String[] argv, int from, Set<String> withValue, Set<String> flags) throws UsageException {
+        return parse(argv, from, withValue, flags, false);
+    }
+
+    /** As above; with {@code operandEndsOptions}, the first operand and all after it are operands. */
+    static Args parse(String[] argv, int from, Set<String> withValue, Set<String> flags, boolean operandEndsOptions)
+            throws UsageException {
         Args a = new Args();
         for (int i = from; i < argv.length; i++) {
             String s = argv[i];
@@ -24,6 +32,10 @@ final class Args {
                 break;
             }
             if (!s.startsWith("--")) {
+                if (operandEndsOptions) {
+                    for (int j = i; j < argv.length; j++) a.rest.add(argv[j]);
+                    break;
+                }
                 a.rest.add(s);
                 continue;
             }

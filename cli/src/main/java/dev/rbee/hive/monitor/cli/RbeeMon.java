@@ -11,11 +11,14 @@ public final class RbeeMon {
               run --group G --instance I [--cpu 250%] [--cpu-weight N] [--memory-max 512M]
                   [--memory-high SIZE] [--swap-max SIZE] [--pids-max N] [--io "MAJ:MIN rbps=1M"]
                   [--log FILE] [--grace 10s] [--interval 1s] [--quiet] [--stats-json] [--json]
-                  [--backend auto|cgroup2|proctree|portable] [--allow-no-limits] -- PROGRAM ARGS...
+                  [--backend auto|cgroup2|proctree|portable] [--allow-no-limits] [--] PROGRAM ARGS...
                   start PROGRAM inside rbee.slice/G/I, print its exit report and exit
-                  with its exit status (128+N when killed by signal N); Ctrl-C or
-                  SIGTERM stops it gracefully.  Every interval a stats line goes to
-                  stderr (--stats-json: one JSON object per line; --quiet: none)
+                  with its exit status (128+N when killed by signal N); Ctrl-C,
+                  SIGTERM or SIGHUP stops it gracefully.  Every interval (at least
+                  10ms) a stats line goes to stderr (--stats-json: one JSON object
+                  per line; --quiet: none).  Options go before PROGRAM: the first
+                  word that is not an option (or --) ends them.  Exits 125 when
+                  the launch fails, e.g. "busy": G/I already has a live owner
               stats [--group G] [--instance I] [--interval 1s] [--json]
                   the workers' stats, after one interval so that rates exist
               top [--interval 1s] [--group G] [--sort cpu|memory|io|name] [--batch] [--iterations N]
@@ -28,6 +31,9 @@ public final class RbeeMon {
                   POST /v1/workers/G/I/stop[?grace=10s] (loopback only unless a token is set)
               stop G/I [--grace 10s] [--json]
                   SIGTERM the worker, SIGKILL its whole tree after the grace period
+              cleanup [--json]
+                  remove what crashed supervisors left: empty leaves nobody owns,
+                  empty groups, old launch sockets; lists what it removed
               backend [--backend ...]   print which backend is active and why
 
             Every command takes --backend (default auto: cgroup2 where writable, else proctree).
@@ -48,6 +54,7 @@ public final class RbeeMon {
             return switch (argv[0]) {
                 case "run" -> RunCommand.run(argv, out, err);
                 case "stop" -> StopCommand.run(argv, out, err);
+                case "cleanup" -> CleanupCommand.run(argv, out);
                 case "stats" -> StatsCommand.run(argv, out, err);
                 case "top" -> TopCommand.run(argv, out, err);
                 case "serve" -> ServeCommand.run(argv, out, err);

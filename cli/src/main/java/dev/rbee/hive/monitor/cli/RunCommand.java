@@ -28,8 +28,9 @@ final class RunCommand {
     private RunCommand() {}
 
     static int run(String[] argv, PrintStream out, PrintStream err) throws Exception {
-        Args a = Args.parse(argv, 1, VALUES, FLAGS);
-        if (a.rest().isEmpty()) throw new UsageException("missing PROGRAM (after --)");
+        // Everything is checked before anything is spawned: a bad argument leaves no worker behind.
+        Args a = Args.parse(argv, 1, VALUES, FLAGS, true);
+        if (a.rest().isEmpty()) throw new UsageException("missing PROGRAM (options go before it; -- ends them)");
         Limits.Builder lb = Limits.builder();
         a.get("cpu").ifPresent(lb::cpuPercent);
         if (a.has("cpu-weight")) lb.cpuWeight(intOption(a, "cpu-weight"));
@@ -44,20 +45,22 @@ final class RunCommand {
         a.get("log").ifPresent(f -> spec.output(Output.appendTo(Path.of(f))));
         spec.allowUnenforcedLimits(a.has("allow-no-limits"));
         WorkerSpec ws = spec.build();
+        Duration grace = a.get("grace").map(v -> Durations.parse("--grace", v, Duration.ZERO)).orElse(Duration.ofSeconds(10));
+        Duration interval = a.get("interval").map(v -> Durations.parse("--interval", v, MIN_INTERVAL))
+                .orElse(Duration.ofSeconds(1));
+        ProcessMonitor monitor = Backends.monitor(a);
 
-        Duration grace = a.get("grace").map(Durations::parse).orElse(Duration.ofSeconds(10));
-        // Ctrl-C or SIGTERM: stop the worker gracefully; the report below still prints and the cgroup goes.
-        // Installed before the spawn, so a signal that comes right after it is not lost.
+        // Ctrl-C, SIGTERM or SIGHUP (the terminal went away): stop the worker gracefully; the report below still
+        // prints and the cgroup goes.  Installed before the spawn, so a signal that comes right after it is not lost.
         AtomicReference<Worker> started = new AtomicReference<>();
         AtomicBoolean stopRequested = new AtomicBoolean();
-        for (String sig : new String[] {"INT", "TERM"}) {
+        for (String sig : new String[] {"INT", "TERM", "HUP"}) {
             Signal.handle(new Signal(sig), s -> {
                 stopRequested.set(true);
                 Worker target = started.get();
                 if (target != null) stopAsync(target, grace, err);
             });
         }
-        ProcessMonitor monitor = Backends.monitor(a);
         if (!a.has("quiet")) err.println("rbee-mon: backend " + monitor.backend());
         Worker w;
         try {
@@ -71,8 +74,6 @@ final class RunCommand {
         }
         started.set(w);
         if (stopRequested.get()) stopAsync(w, grace, err);
-        Duration interval = a.get("interval").map(Durations::parse).orElse(Duration.ofSeconds(1));
-        if (interval.isZero()) throw new UsageException("--interval must be positive");
         Thread stats = null;
         if (!a.has("quiet")) stats = statsLoop(monitor, ws.monitoring().orElseThrow(), w, interval, a.has("stats-json"), err);
         ExitReport report = w.onExit().join();
@@ -81,6 +82,9 @@ final class RunCommand {
         else if (!a.has("quiet")) err.println("rbee-mon: " + report.summary());
         return report.status().map(ExitStatus::shellValue).orElse(1);
     }
+
+    /** Below this a stats line per interval is noise, and the sampling would cost more than the worker. */
+    static final Duration MIN_INTERVAL = Duration.ofMillis(10);
 
     private static void stopAsync(Worker w, Duration grace, PrintStream err) {
         Thread.ofPlatform().daemon().name("rbee-mon-stop").start(() -> {

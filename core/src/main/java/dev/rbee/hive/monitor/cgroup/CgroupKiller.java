@@ -2,58 +2,65 @@ package dev.rbee.hive.monitor.cgroup;
 
 import dev.rbee.hive.monitor.CgroupException;
 import dev.rbee.hive.monitor.internal.Backoff;
-import dev.rbee.hive.monitor.internal.Libc;
+import dev.rbee.hive.monitor.internal.Pids;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 
 /**
- * Kills every process of a cgroup subtree at once: cgroup.kill (Linux 5.14+),
- * else freeze, SIGKILL every pid, thaw (frozen tasks cannot fork new ones
- * between our read of cgroup.procs and the kill).
+ * Kills every process of a worker's cgroup subtree at once: cgroup.kill
+ * (Linux 5.14+), else freeze, SIGKILL every pid through a pidfd, thaw (frozen
+ * tasks cannot fork new ones between our read of cgroup.procs and the kill).
+ * Writes go to the life's own directory ({@link Leaf}), never by path alone.
  */
 public final class CgroupKiller {
     private static final int SIGKILL = 9;
 
     private CgroupKiller() {}
 
-    public static void kill(Path cgroup) throws IOException {
-        kill(cgroup, Files.exists(cgroup.resolve("cgroup.kill")));
+    /** Kills the tree; a cgroup already being removed (ENODEV: its last task died) needs nothing. */
+    public static void kill(Leaf leaf) throws IOException {
+        try {
+            leaf.write("cgroup.kill", "1");
+            return;
+        } catch (CgroupException e) {
+            String errno = e.errno().orElse("");
+            if (errno.equals("ENODEV")) return;
+            if (!errno.equals("ENOENT")) throw e; // ENOENT: no cgroup.kill before Linux 5.14
+        }
+        freezeKill(leaf);
     }
 
-    static void kill(Path cgroup, boolean useCgroupKill) throws IOException {
-        if (useCgroupKill) {
-            CgroupFiles.write(cgroup.resolve("cgroup.kill"), "1");
-            return;
-        }
-        CgroupFiles.write(cgroup.resolve("cgroup.freeze"), "1");
+    static void freezeKill(Leaf leaf) throws IOException {
+        leaf.write("cgroup.freeze", "1");
         try {
-            awaitEvent(cgroup, "frozen 1", 2_000);
-            killAll(cgroup);
+            awaitEvent(leaf.path(), "frozen 1", 2_000);
+            killAll(leaf.path());
         } finally {
-            thaw(cgroup);
+            thaw(leaf);
         }
     }
 
     /** Thaws; a cgroup already removed (its last task died and someone cleaned up) needs no thaw. */
-    private static void thaw(Path cgroup) throws CgroupException {
+    private static void thaw(Leaf leaf) throws CgroupException {
         try {
-            CgroupFiles.write(cgroup.resolve("cgroup.freeze"), "0");
+            leaf.write("cgroup.freeze", "0");
         } catch (CgroupException e) {
-            if (Files.isDirectory(cgroup)) throw e;
+            if (leaf.isCurrent()) throw e;
         }
     }
 
     private static void killAll(Path dir) throws IOException {
         for (String pid : CgroupFiles.read(dir.resolve("cgroup.procs")).split("\n")) {
             if (pid.isBlank()) continue;
-            int r = Libc.kill(Integer.parseInt(pid.strip()), SIGKILL);
-            if (r < 0 && -r != dev.rbee.hive.monitor.internal.Errno.ESRCH)
-                throw new CgroupException(dir, Libc.errnoName(-r), "cannot SIGKILL pid " + pid + " of " + dir + ": " + Libc.errnoName(-r));
+            Pids.signalMember(dir, Long.parseLong(pid.strip()), SIGKILL);
         }
         try (var children = Files.list(dir)) {
-            for (Path c : children.filter(Files::isDirectory).toList()) killAll(c);
+            for (Path c : children.filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)).toList()) killAll(c);
+        } catch (java.nio.file.NoSuchFileException gone) {
+            // removed meanwhile: its processes are gone
         }
     }
 

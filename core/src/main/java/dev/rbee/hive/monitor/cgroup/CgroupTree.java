@@ -3,8 +3,11 @@ package dev.rbee.hive.monitor.cgroup;
 import dev.rbee.hive.monitor.CgroupException;
 import dev.rbee.hive.monitor.Limits;
 import dev.rbee.hive.monitor.MonitorConfig;
+import dev.rbee.hive.monitor.Names;
 import dev.rbee.hive.monitor.SpawnException;
 import dev.rbee.hive.monitor.SpawnException.Step;
+import dev.rbee.hive.monitor.internal.Errno;
+import dev.rbee.hive.monitor.internal.Libc;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -13,16 +16,29 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
- * The {@code rbee.slice/{group}/{instance}} tree under a cgroup2 mount.
+ * The {@code rbee.slice/{group}/{instance}} tree under a cgroup2 mount, and
+ * who owns each id in it.
  *
- * <p>Only leaves hold processes ("no internal processes": a cgroup with
- * controllers in its subtree_control cannot).  Controllers are enabled in the
- * ancestors' cgroup.subtree_control only where a limit or a stat needs them and
- * the parent offers them: a limit whose controller is missing fails with the
- * file and value; a stat whose controller is missing is later reported absent.
+ * <p>Ownership (docs/identity.md): the owner of {@code group/instance} holds an
+ * flock on the leaf directory for the worker's whole life.  Every change of
+ * owner (claim for a spawn, takeover after a crash, cleanup of leftovers)
+ * happens while holding an flock on the group directory, so that a leaf is
+ * never seen between its mkdir and its owner's lock.  The group lock is
+ * the only lock ever waited for; leaf locks are only tried (LOCK_NB), so no
+ * two holders can wait on each other.  The kernel drops both with the
+ * process, so a crashed owner leaves no stale lock.
+ *
+ * <p>Only leaves hold processes ("no internal processes").  Controllers are
+ * enabled in {@code cgroup.subtree_control} of our own directories only (the
+ * root and the groups), never above: what the root's parent does not offer
+ * (systemd's, or the administrator's, file) is a failed limit or an absent stat.
+ *
+ * <p>Thread-safe: every method may be called from any thread, in any number of
+ * processes at once.
  */
 public final class CgroupTree {
     /** How long rmdir is retried on EBUSY (runc ~1 s, crun up to 5 s). */
@@ -47,87 +63,108 @@ public final class CgroupTree {
         return root.resolve(group).resolve(instance);
     }
 
-    /** A leaf made ready for a worker, and the directories made for it (removed again on failure). */
-    public record Prepared(Path leaf, List<Path> created) {}
-
     /**
-     * Creates (or reuses an empty leftover) leaf, enables the controllers it
-     * needs and writes its limits.  On failure everything it created is removed
-     * before the exception is thrown.
+     * Takes {@code cfg}'s id for a new life: makes its leaf (an empty leftover
+     * of a dead owner is made anew, so no old limit stays), locks it, enables
+     * the controllers it needs and writes its limits.  On failure nothing made
+     * here is left.
+     *
+     * @throws SpawnException {@code BUSY} naming the owner when the id is taken,
+     *         or has live processes whose owner died (adopt or stop them first)
      */
-    public synchronized Prepared prepare(MonitorConfig cfg) throws SpawnException {
-        Path group = groupDir(cfg.group()), leaf = leaf(cfg.group(), cfg.instance());
-        List<Path> created = new ArrayList<>();
-        try {
-            mkdir(root, created);
-            mkdir(group, created);
-            if (!created.contains(group) && Files.isDirectory(leaf, LinkOption.NOFOLLOW_LINKS)) {
-                if (CgroupFiles.populated(leaf))
-                    throw new SpawnException(Step.BUSY, "instance busy: " + cfg.id() + " already has processes in " + leaf);
-                // A leftover leaf may carry old limits: recreate it so the worker starts from defaults.
-                CgroupFiles.rmdir(leaf, RMDIR_BUDGET_MS);
-            }
-            mkdir(leaf, created);
-            enableControllers(cfg.limits(), List.of(root.getParent(), root, group));
-            applyLimits(leaf, cfg.limits());
-            return new Prepared(leaf, created);
-        } catch (SpawnException e) {
-            rollback(new Prepared(leaf, created), e);
-            throw e;
-        } catch (IOException e) {
-            SpawnException se = new SpawnException(Step.MKDIR, errnoOf(e), e.getMessage(), e);
-            rollback(new Prepared(leaf, created), se);
-            throw se;
-        }
-    }
-
-    private static void mkdir(Path dir, List<Path> created) throws CgroupException {
-        if (CgroupFiles.mkdir(dir)) created.add(dir);
-    }
-
-    /** Removes the leaf and the directories this preparation created, deepest first, if empty. */
-    public void rollback(Prepared p, Exception reason) {
-        List<Path> dirs = new ArrayList<>(p.created());
-        if (!dirs.contains(p.leaf())) dirs.add(p.leaf());
-        dirs.sort((a, b) -> b.getNameCount() - a.getNameCount());
-        synchronized (this) {
-            for (Path d : dirs) {
-                try {
-                    CgroupFiles.rmdir(d, RMDIR_BUDGET_MS);
-                } catch (CgroupException e) {
-                    reason.addSuppressed(e);
+    public Leaf claim(MonitorConfig cfg) throws SpawnException {
+        Path leafDir = leaf(cfg.group(), cfg.instance());
+        try (GroupLock g = lockGroup(cfg.group(), true)) {
+            Optional<Leaf> old = tryLock(leafDir);
+            if (old.isEmpty() && Files.isDirectory(leafDir, LinkOption.NOFOLLOW_LINKS))
+                throw new SpawnException(Step.BUSY, "instance busy: " + cfg.id() + " is owned by " + owner(leafDir));
+            if (old.isPresent()) {
+                try (Leaf o = old.get()) {
+                    if (CgroupFiles.populated(leafDir))
+                        throw new SpawnException(Step.BUSY, "instance busy: " + cfg.id() + " has live processes ("
+                                + pidsOf(leafDir) + ") and no owner (its supervisor died): adopt it (ProcessMonitor.worker)"
+                                + " or stop it (rbee-mon stop " + cfg.id() + ") first");
+                    removeTree(leafDir); // a dead owner's empty leaf: made anew below, without its old limits
                 }
             }
+            if (!CgroupFiles.mkdir(leafDir))
+                throw new SpawnException(Step.BUSY, "instance busy: " + leafDir + " was made by a process that does not take "
+                        + "the group lock");
+            Leaf l = tryLock(leafDir).orElseThrow(() -> new CgroupException(leafDir, "EWOULDBLOCK",
+                    "cannot lock the new cgroup " + leafDir + ": locked by " + owner(leafDir)));
+            try {
+                enableControllers(cfg.limits(), List.of(root, groupDir(cfg.group())));
+                applyLimits(l, cfg.limits());
+                return l;
+            } catch (SpawnException | RuntimeException e) {
+                removeQuietly(l, g, e);
+                throw e;
+            } catch (IOException e) {
+                removeQuietly(l, g, e);
+                throw e;
+            }
+        } catch (SpawnException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new SpawnException(Step.MKDIR, e instanceof CgroupException ce ? ce.errno().orElse(null) : null,
+                    e.getMessage(), e);
+        }
+    }
+
+    private void removeQuietly(Leaf l, GroupLock g, Exception reason) {
+        try {
+            removeTree(l.path());
+            // A failed spawn leaves nothing: the group and the root too, if it made them and nobody else uses them
+            // (a concurrent claim that loses its root to this rmdir makes it again: see lockGroup).
+            if (g.removeIfEmpty()) rmdirIfEmpty(root);
+        } catch (IOException e) {
+            reason.addSuppressed(e);
+        } finally {
+            l.close();
+        }
+    }
+
+    /** What a takeover of an id found. */
+    public sealed interface Takeover {
+        /** A live worker whose owner is gone: now ours. */
+        record Taken(Leaf leaf) implements Takeover {}
+        /** Another live process owns it (described: "pid N (comm)"). */
+        record Owned(String owner) implements Takeover {}
+        /** No leaf, or an empty one. */
+        record None() implements Takeover {}
+    }
+
+    /** Takes over a populated leaf whose owner is gone (a supervisor that crashed or was restarted). */
+    public Takeover takeOver(String group, String instance) throws IOException {
+        Path leafDir = leaf(group, instance);
+        try (GroupLock g = lockGroup(group, false)) {
+            if (g == null) return new Takeover.None();
+            Optional<Leaf> l = tryLock(leafDir);
+            if (l.isEmpty())
+                return Files.isDirectory(leafDir, LinkOption.NOFOLLOW_LINKS) ? new Takeover.Owned(owner(leafDir)) : new Takeover.None();
+            if (!CgroupFiles.populated(leafDir)) {
+                l.get().close();
+                return new Takeover.None();
+            }
+            return new Takeover.Taken(l.get());
         }
     }
 
     /**
-     * Removes an empty leaf (EBUSY retried, see {@link #RMDIR_BUDGET_MS}) and then
-     * its group directory if that is empty too.  A cgroup that still holds
-     * processes is never removed.  Returns whether the leaf is gone (also when
-     * someone else removed it first, e.g. a second monitor that adopted it).
+     * Ends an owned life: removes its leaf (worker-made sub-cgroups first), its
+     * group and the root if now empty, and releases the lock.  Returns whether the leaf is
+     * gone; false if processes are still in it (then it stays, with no owner,
+     * for a later cleanup or takeover).
      */
-    public synchronized boolean remove(Path leaf) {
-        try {
-            if (CgroupFiles.populated(leaf)) return false;
-            CgroupFiles.rmdir(leaf, RMDIR_BUDGET_MS); // false: already gone
+    public boolean release(Leaf l) {
+        try (l; GroupLock g = lockGroup(l.path().getParent().getFileName().toString(), false)) {
+            if (!l.isCurrent()) return true; // removed by someone who ignored our lock: nothing of ours left
+            if (CgroupFiles.populated(l.path())) return false;
+            removeTree(l.path());
+            if (g != null && g.removeIfEmpty()) rmdirIfEmpty(root);
+            return true;
         } catch (IOException e) {
-            // ENODEV/ENOENT while someone else removes it: gone is gone (its directory goes last).
-            try {
-                if (!dev.rbee.hive.monitor.internal.Backoff.await(() -> !Files.exists(leaf), 200)) return false;
-            } catch (IOException ignored) {
-                return false;
-            }
-        }
-        removeIfEmpty(leaf.getParent());
-        return true;
-    }
-
-    private void removeIfEmpty(Path group) {
-        try {
-            CgroupFiles.rmdir(group, 0); // ENOTEMPTY/EBUSY: another worker lives there
-        } catch (CgroupException ignored) {
-            // not empty: fine
+            return !Files.exists(l.path(), LinkOption.NOFOLLOW_LINKS);
         }
     }
 
@@ -137,10 +174,10 @@ public final class CgroupTree {
         if (!Files.isDirectory(root)) return out;
         try (var groups = Files.list(root)) {
             for (Path g : groups.filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)).sorted().toList()) {
-                if (!dev.rbee.hive.monitor.Names.isValid(g.getFileName().toString())) continue;
+                if (!Names.isValid(g.getFileName().toString())) continue;
                 try (var leaves = Files.list(g)) {
                     leaves.filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS))
-                            .filter(p -> dev.rbee.hive.monitor.Names.isValid(p.getFileName().toString()))
+                            .filter(p -> Names.isValid(p.getFileName().toString()))
                             .sorted().forEach(out::add);
                 } catch (java.nio.file.NoSuchFileException gone) {
                     // removed while we listed it
@@ -151,32 +188,157 @@ public final class CgroupTree {
     }
 
     /**
-     * Removes every empty leaf and then every empty group (leftovers of a
-     * supervisor that died).  Populated leaves are left alone.  Returns what
-     * was removed.
+     * Removes every empty leaf that has no owner, then every empty group
+     * (leftovers of a supervisor that died).  Leaves that are owned or hold
+     * processes are left alone.  Returns what was removed.
      */
-    public synchronized List<Path> cleanupStale() throws IOException {
+    public List<Path> cleanupStale() throws IOException {
         List<Path> removed = new ArrayList<>();
-        for (Path leaf : leaves()) {
-            if (CgroupFiles.populated(leaf)) continue;
-            try {
-                if (CgroupFiles.rmdir(leaf, RMDIR_BUDGET_MS)) removed.add(leaf);
-            } catch (CgroupException e) {
-                // populated again meanwhile (a spawn reused it): leave it
-            }
+        if (!Files.isDirectory(root)) return removed;
+        List<String> groups;
+        try (var s = Files.list(root)) {
+            groups = s.filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)).map(p -> p.getFileName().toString())
+                    .filter(Names::isValid).sorted().toList();
         }
-        if (Files.isDirectory(root)) {
-            try (var groups = Files.list(root)) {
-                for (Path g : groups.filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)).toList()) {
-                    try {
-                        if (CgroupFiles.rmdir(g, 0)) removed.add(g);
-                    } catch (CgroupException notEmpty) {
-                        // a group with live workers
+        for (String group : groups) {
+            try (GroupLock g = lockGroup(group, false)) {
+                if (g == null) continue;
+                List<Path> leaves;
+                try (var s = Files.list(groupDir(group))) {
+                    leaves = s.filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)).sorted().toList();
+                }
+                for (Path leafDir : leaves) {
+                    Optional<Leaf> l = tryLock(leafDir);
+                    if (l.isEmpty()) continue; // owned
+                    try (Leaf unowned = l.get()) {
+                        if (CgroupFiles.populated(leafDir)) continue; // a live worker without owner: adopt, not remove
+                        removeTree(leafDir);
+                        removed.add(leafDir);
+                    } catch (CgroupException e) {
+                        // populated again meanwhile: leave it
                     }
                 }
+                if (g.removeIfEmpty()) removed.add(groupDir(group));
             }
         }
         return removed;
+    }
+
+    /** "pid N (comm)" of the process holding the flock on {@code dir}, from /proc/locks. */
+    static String owner(Path dir) {
+        long ino = Libc.inode(dir.toString());
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/locks"))) {
+                String[] f = line.trim().split("\\s+");
+                // "1: FLOCK  ADVISORY  WRITE 2787 00:26:25 0 EOF"; waiters read "1: -> FLOCK ..."
+                if (f.length < 6 || !f[1].equals("FLOCK") || !f[5].endsWith(":" + ino)) continue;
+                String comm = Files.readString(Path.of("/proc", f[4], "comm")).strip();
+                return "pid " + f[4] + " (" + comm + ")";
+            }
+        } catch (IOException | RuntimeException e) {
+            // the owner is gone, or /proc/locks is hidden: say what we know
+        }
+        return "another live process";
+    }
+
+    private static String pidsOf(Path leafDir) throws IOException {
+        String pids = String.join(" ", CgroupFiles.read(leafDir.resolve("cgroup.procs")).strip().split("\n"));
+        return pids.isEmpty() ? "in sub-cgroups" : "pids " + pids;
+    }
+
+    /** The leaf locked, if no one else holds it; empty if it is locked or does not exist. */
+    private static Optional<Leaf> tryLock(Path dir) throws CgroupException {
+        int fd = Libc.openDirectory(dir.toString());
+        if (fd < 0) {
+            if (-fd == Errno.ENOENT) return Optional.empty();
+            throw new CgroupException(dir, Libc.errnoName(-fd), "cannot open cgroup " + dir + ": " + Libc.errnoName(-fd));
+        }
+        int r = Libc.flock(fd, Libc.LOCK_EX | Libc.LOCK_NB);
+        if (r < 0) {
+            Libc.close(fd);
+            if (-r == Errno.EAGAIN) return Optional.empty();
+            throw new CgroupException(dir, Libc.errnoName(-r), "cannot flock " + dir + ": " + Libc.errnoName(-r));
+        }
+        return Optional.of(new Leaf(dir, Libc.inode(fd), fd, true));
+    }
+
+    /**
+     * Removes a cgroup and whatever sub-cgroups its worker made, deepest first
+     * (rmdir of a cgroup with children fails EBUSY).  False if it did not exist.
+     */
+    static boolean removeTree(Path dir) throws CgroupException {
+        try (var children = Files.list(dir)) {
+            for (Path c : children.filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)).toList()) removeTree(c);
+        } catch (java.nio.file.NoSuchFileException gone) {
+            return false;
+        } catch (IOException e) {
+            throw new CgroupException(dir, null, "cannot list cgroup " + dir + ": " + e.getMessage());
+        }
+        return CgroupFiles.rmdir(dir, RMDIR_BUDGET_MS);
+    }
+
+    /**
+     * The flock on a group directory, held while owners change.  A waiter can
+     * wake holding the lock of a directory that was removed meanwhile: it
+     * checks that the path still names the inode it locked, else tries again.
+     */
+    private GroupLock lockGroup(String group, boolean create) throws IOException {
+        Path dir = groupDir(group);
+        for (int attempt = 0; ; attempt++) {
+            if (create) {
+                try {
+                    CgroupFiles.mkdir(root);
+                    CgroupFiles.mkdir(dir);
+                } catch (CgroupException e) {
+                    // ENOENT: the root was removed between our two mkdirs (a failed spawn cleaning up): again
+                    if (!e.errno().orElse("").equals("ENOENT") || attempt > 100) throw e;
+                    continue;
+                }
+            }
+            int fd = Libc.openDirectory(dir.toString());
+            if (fd < 0) {
+                if (-fd != Errno.ENOENT) throw new CgroupException(dir, Libc.errnoName(-fd), "cannot open cgroup " + dir + ": " + Libc.errnoName(-fd));
+                if (!create) return null;
+                if (attempt > 100) throw new CgroupException(dir, "ENOENT", "cgroup " + dir + " keeps being removed while we make it");
+                continue; // removed by another monitor between our mkdir and open: make it again
+            }
+            int r = Libc.flock(fd, Libc.LOCK_EX);
+            if (r < 0) {
+                Libc.close(fd);
+                throw new CgroupException(dir, Libc.errnoName(-r), "cannot flock " + dir + ": " + Libc.errnoName(-r));
+            }
+            if (Libc.inode(fd) == Libc.inode(dir.toString())) return new GroupLock(dir, fd);
+            Libc.close(fd);
+            if (!create) return null;
+        }
+    }
+
+    private static boolean rmdirIfEmpty(Path dir) {
+        try {
+            return CgroupFiles.rmdir(dir, 0);
+        } catch (CgroupException notEmpty) {
+            return false; // ENOTEMPTY/EBUSY: another worker lives there
+        }
+    }
+
+    private static final class GroupLock implements AutoCloseable {
+        private final Path dir;
+        private final int fd;
+
+        GroupLock(Path dir, int fd) {
+            this.dir = dir;
+            this.fd = fd;
+        }
+
+        /** rmdir of the group if no leaf is left in it (the lock goes with it). */
+        boolean removeIfEmpty() {
+            return rmdirIfEmpty(dir);
+        }
+
+        @Override
+        public void close() {
+            Libc.close(fd);
+        }
     }
 
     /**
@@ -196,11 +358,13 @@ public final class CgroupTree {
                 if (!available.contains(c.name())) {
                     if (!required) break; // its stats will be absent, with this reason
                     LimitWrite first = c.limitWrites(limits).get(0);
+                    String fix = dir.equals(root) ? "; it is enabled in " + root.getParent().resolve("cgroup.subtree_control")
+                            + ", which is not ours to write (systemd's Delegate=, or the administrator's)" : "";
                     throw new SpawnException(Step.SUBTREE_CONTROL, null,
                             "cannot apply " + first.file() + "=\"" + first.value() + "\": the " + c.name()
                                     + " controller is not available in " + dir.resolve("cgroup.controllers")
                                     + " (it lists: " + (available.isEmpty() ? "nothing" : String.join(" ", available))
-                                    + "), so \"+" + c.name() + "\" cannot be written to " + subtree, null);
+                                    + "), so \"+" + c.name() + "\" cannot be written to " + subtree + fix, null);
                 }
                 try {
                     CgroupFiles.write(subtree, "+" + c.name());
@@ -213,11 +377,11 @@ public final class CgroupTree {
     }
 
     /** Writes every limit; the first refusal fails with the file, the value and the errno. */
-    static void applyLimits(Path leaf, Limits limits) throws SpawnException {
+    static void applyLimits(Leaf leaf, Limits limits) throws SpawnException {
         for (Controller c : Controller.all()) {
             for (LimitWrite w : c.limitWrites(limits)) {
                 try {
-                    CgroupFiles.write(leaf.resolve(w.file()), w.value());
+                    leaf.write(w.file(), w.value());
                 } catch (CgroupException e) {
                     throw new SpawnException(Step.LIMIT, e.errno().orElse(null), e.getMessage(), e);
                 }
@@ -225,7 +389,4 @@ public final class CgroupTree {
         }
     }
 
-    private static String errnoOf(IOException e) {
-        return e instanceof CgroupException ce ? ce.errno().orElse(null) : null;
-    }
 }

@@ -26,14 +26,31 @@ public final class Libc {
     private static final VarHandle ERRNO =
             CAPTURE.varHandle(java.lang.foreign.MemoryLayout.PathElement.groupElement("errno"));
 
+    private static final boolean AARCH64 = System.getProperty("os.arch").equals("aarch64");
+    /** open(2) flags; O_DIRECTORY and O_NOFOLLOW differ between x86-64 and aarch64. */
     public static final int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CLOEXEC = 0x80000,
-            O_DIRECTORY = 0x10000, O_NOFOLLOW = 0x20000, O_NONBLOCK = 0x800;
+            O_DIRECTORY = AARCH64 ? 0x4000 : 0x10000, O_NOFOLLOW = AARCH64 ? 0x8000 : 0x20000, O_NONBLOCK = 0x800;
+    public static final int LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8;
+    public static final int AF_UNIX = 1, SOCK_STREAM = 1, SOCK_CLOEXEC = 0x80000, SOCK_NONBLOCK = 0x800;
 
     private static final MethodHandle OPEN = errnoCall("open",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
     private static final MethodHandle WRITE = errnoCall("write",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
     private static final MethodHandle CLOSE = errnoCall("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle OPENAT = errnoCall("openat",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(3));
+    private static final MethodHandle FLOCK = errnoCall("flock", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle STATX = errnoCall("statx",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS));
+    private static final MethodHandle SOCKET = errnoCall("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle BIND = errnoCall("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle LISTEN = errnoCall("listen", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle ACCEPT4 = errnoCall("accept4",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+    private static final MethodHandle RECVMSG = errnoCall("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle GETSOCKOPT = errnoCall("getsockopt",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
     private static final MethodHandle MKDIR = errnoCall("mkdir",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle RMDIR = errnoCall("rmdir", FunctionDescriptor.of(JAVA_INT, ADDRESS));
@@ -83,6 +100,158 @@ public final class Libc {
             throw rethrow(t);
         }
     }
+
+    /** openat(2) relative to a directory fd (pins the operation to that directory's inode); fd or -errno. */
+    public static int openat(int dirfd, String name, int flags) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CAPTURE);
+            int r = (int) OPENAT.invokeExact(st, dirfd, a.allocateFrom(name), flags, 0);
+            return r >= 0 ? r : -errnoOf(st);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** A directory, not followed through a symlink, close-on-exec; fd or -errno. */
+    public static int openDirectory(String path) {
+        return open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+    }
+
+    /** flock(2), EINTR retried; 0 or -errno (EWOULDBLOCK = EAGAIN with LOCK_NB when another holds it). */
+    public static int flock(int fd, int op) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CAPTURE);
+            while (true) {
+                int r = (int) FLOCK.invokeExact(st, fd, op);
+                if (r == 0) return 0;
+                if (errnoOf(st) != Errno.EINTR) return -errnoOf(st);
+            }
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static final int AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100, AT_EMPTY_PATH = 0x1000, STATX_INO = 0x100;
+
+    /** The inode number of an open fd (for a cgroup directory: its cgroup id); or -errno. */
+    public static long inode(int fd) {
+        return statxIno(fd, "", AT_EMPTY_PATH);
+    }
+
+    /** The inode number of {@code path} (symlinks not followed); or -errno (-ENOENT once removed). */
+    public static long inode(String path) {
+        return statxIno(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW);
+    }
+
+    /** struct statx is the same on every architecture: stx_ino is the u64 at offset 32 of 256 bytes. */
+    private static long statxIno(int dirfd, String path, int flags) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CAPTURE);
+            MemorySegment buf = a.allocate(256, 8);
+            int r = (int) STATX.invokeExact(st, dirfd, a.allocateFrom(path), flags, STATX_INO, buf);
+            return r == 0 ? buf.get(JAVA_LONG, 32) : -errnoOf(st);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * A listening unix stream socket in the abstract namespace (sun_path starts
+     * with NUL): no file is made, so none is left if we are killed.  fd or -errno.
+     */
+    public static int listenAbstract(String name) {
+        byte[] n = name.getBytes(StandardCharsets.US_ASCII);
+        if (n.length > 106) return -Errno.EINVAL;
+        int fd;
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CAPTURE);
+            fd = (int) SOCKET.invokeExact(st, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+            if (fd < 0) return -errnoOf(st);
+            MemorySegment addr = a.allocate(110);
+            addr.set(JAVA_SHORT_LAYOUT, 0, (short) AF_UNIX); // sun_path[0] stays 0: abstract
+            MemorySegment.copy(n, 0, addr, JAVA_BYTE_LAYOUT, 3, n.length);
+            int r = (int) BIND.invokeExact(st, fd, addr, 3 + n.length);
+            if (r == 0) r = (int) LISTEN.invokeExact(st, fd, 4);
+            if (r != 0) {
+                int e = errnoOf(st);
+                close(fd);
+                return -e;
+            }
+            return fd;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** accept4(2) with SOCK_CLOEXEC; fd or -errno (EAGAIN: none waiting on a non-blocking socket). */
+    public static int accept(int fd) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CAPTURE);
+            int r = (int) ACCEPT4.invokeExact(st, fd, MemorySegment.NULL, MemorySegment.NULL, SOCK_CLOEXEC);
+            return r >= 0 ? r : -errnoOf(st);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static final int SOL_SOCKET = 1, SO_PEERCRED = 17, SCM_RIGHTS = 1;
+
+    /** The pid of the process at the other end of a connected unix socket (SO_PEERCRED); or -errno. */
+    public static int peerPid(int fd) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CAPTURE);
+            MemorySegment cred = a.allocate(12, 4), len = a.allocate(JAVA_INT);
+            len.set(JAVA_INT, 0, 12);
+            int r = (int) GETSOCKOPT.invokeExact(st, fd, SOL_SOCKET, SO_PEERCRED, cred, len);
+            return r == 0 ? cred.get(JAVA_INT, 0) : -errnoOf(st);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** What one {@link #receive} got: bytes (0 = end of file) and the fds passed with them (SCM_RIGHTS). */
+    public record Received(byte[] data, int[] fds) {}
+
+    /**
+     * recvmsg(2) of up to {@code max} bytes and any fds sent along (received
+     * close-on-exec).  Returns null with {@code errno[0]} set on failure.
+     * struct msghdr, iovec and cmsghdr have one layout on every 64-bit Linux.
+     */
+    public static Received receive(int fd, int max, int[] errno) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CAPTURE);
+            MemorySegment data = a.allocate(max), iov = a.allocate(16, 8), control = a.allocate(64, 8),
+                    msg = a.allocate(56, 8);
+            iov.set(ADDRESS, 0, data);
+            iov.set(JAVA_LONG, 8, max);
+            msg.set(ADDRESS, 16, iov);
+            msg.set(JAVA_LONG, 24, 1);
+            msg.set(ADDRESS, 32, control);
+            msg.set(JAVA_LONG, 40, control.byteSize());
+            long n = (long) RECVMSG.invokeExact(st, fd, msg, 0x40000000 /* MSG_CMSG_CLOEXEC */);
+            if (n < 0) {
+                errno[0] = errnoOf(st);
+                return null;
+            }
+            int[] fds = new int[0];
+            long controlLen = msg.get(JAVA_LONG, 40);
+            for (long off = 0; off + 16 <= controlLen; ) {
+                long len = control.get(JAVA_LONG, off);
+                if (len < 16) break;
+                if (control.get(JAVA_INT, off + 8) == SOL_SOCKET && control.get(JAVA_INT, off + 12) == SCM_RIGHTS) {
+                    int count = (int) ((len - 16) / 4), base = fds.length;
+                    fds = java.util.Arrays.copyOf(fds, base + count);
+                    for (int i = 0; i < count; i++) fds[base + i] = control.get(JAVA_INT, off + 16 + 4L * i);
+                }
+                off += (len + 7) & ~7L;
+            }
+            return new Received(data.asSlice(0, n).toArray(JAVA_BYTE_LAYOUT), fds);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static final java.lang.foreign.ValueLayout.OfShort JAVA_SHORT_LAYOUT = java.lang.foreign.ValueLayout.JAVA_SHORT;
 
     /** Writes all of {@code bytes} in one write(2); returns 0 or -errno. */
     public static int write(int fd, byte[] bytes) {

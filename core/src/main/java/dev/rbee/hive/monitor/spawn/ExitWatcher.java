@@ -1,6 +1,6 @@
 package dev.rbee.hive.monitor.spawn;
 
-import dev.rbee.hive.monitor.internal.Errno;
+import dev.rbee.hive.monitor.internal.Backoff;
 import dev.rbee.hive.monitor.internal.Libc;
 
 import java.lang.foreign.Arena;
@@ -18,11 +18,22 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * a restart), without polling: one daemon thread blocks in poll(2) on their
  * pidfds, which become readable when the process exits, and on an eventfd
  * that wakes it for new registrations.
+ *
+ * <p>It survives errors: a failed poll(2) is logged and retried; a pidfd the
+ * kernel reports as broken (POLLERR, POLLNVAL) is dropped from poll(2) and
+ * that one worker is checked with its fallback condition every 100 ms
+ * instead.  Thread-safe: {@link #watch} from any thread; callbacks run on the
+ * watcher thread ("rbee-exit-watcher") and must not block.
  */
 public final class ExitWatcher {
+    private static final System.Logger LOG = System.getLogger("dev.rbee.hive.monitor");
     private static final ExitWatcher SHARED = new ExitWatcher();
+    private static final int POLLERR = 0x8, POLLNVAL = 0x20, FALLBACK_PERIOD_MS = 100;
 
-    private final Map<Integer, Runnable> waiting = new LinkedHashMap<>();
+    private record Entry(Runnable onExit, Backoff.Condition exited) {}
+
+    private final Map<Integer, Entry> waiting = new LinkedHashMap<>();
+    private final List<Entry> fallback = new ArrayList<>();
     private int wakeFd = -1;
     private Thread thread;
 
@@ -32,16 +43,20 @@ public final class ExitWatcher {
         return SHARED;
     }
 
-    /** Runs {@code onExit} (on the watcher thread) once the process behind {@code pidfd} has exited. */
-    public synchronized void watch(int pidfd, Runnable onExit) {
-        if (thread == null) {
-            wakeFd = Libc.eventfd();
+    /**
+     * Runs {@code onExit} (on the watcher thread) once the process behind
+     * {@code pidfd} has exited; {@code exited} is asked instead if the pidfd
+     * cannot be polled (e.g. "the worker's cgroup is empty").
+     */
+    public synchronized void watch(int pidfd, Runnable onExit, Backoff.Condition exited) {
+        if (thread == null || !thread.isAlive()) {
+            if (wakeFd < 0) wakeFd = Libc.eventfd();
             if (wakeFd < 0) throw new IllegalStateException("eventfd: " + Libc.errnoName(-wakeFd));
             thread = new Thread(this::loop, "rbee-exit-watcher");
             thread.setDaemon(true);
             thread.start();
         }
-        waiting.put(pidfd, onExit);
+        waiting.put(pidfd, new Entry(onExit, exited));
         Libc.eventfdSignal(wakeFd);
     }
 
@@ -51,35 +66,77 @@ public final class ExitWatcher {
             MemorySegment fds = arena.allocate(8);
             int capacity = 1;
             while (true) {
-                List<Integer> watched;
-                synchronized (this) {
-                    watched = new ArrayList<>(waiting.keySet());
-                }
-                if (watched.size() + 1 > capacity) {
-                    capacity = Math.max(capacity * 2, watched.size() + 1);
-                    fds = arena.allocate(8L * capacity);
-                }
-                setPollFd(fds, 0, wakeFd);
-                for (int i = 0; i < watched.size(); i++) setPollFd(fds, i + 1, watched.get(i));
-                int n = Libc.poll(fds, watched.size() + 1, -1);
-                if (n < 0 && -n != Errno.EINTR) throw new IllegalStateException("poll: " + Libc.errnoName(-n));
-                if (n <= 0) continue;
-                if (fds.get(JAVA_SHORT, 6) != 0) Libc.read(wakeFd, counter);
-                for (int i = 0; i < watched.size(); i++) {
-                    if (fds.get(JAVA_SHORT, 8L * (i + 1) + 6) == 0) continue;
-                    Runnable r;
+                try {
+                    List<Integer> watched;
+                    boolean polling;
                     synchronized (this) {
-                        r = waiting.remove(watched.get(i));
+                        watched = new ArrayList<>(waiting.keySet());
+                        polling = !fallback.isEmpty();
                     }
-                    if (r == null) continue;
-                    try {
-                        r.run();
-                    } catch (RuntimeException e) {
-                        // one broken callback must not stop exit detection for every other worker
-                        System.getLogger("dev.rbee.hive.monitor").log(System.Logger.Level.ERROR, "exit callback failed", e);
+                    if (watched.size() + 1 > capacity) {
+                        capacity = Math.max(capacity * 2, watched.size() + 1);
+                        fds = arena.allocate(8L * capacity);
                     }
+                    setPollFd(fds, 0, wakeFd);
+                    for (int i = 0; i < watched.size(); i++) setPollFd(fds, i + 1, watched.get(i));
+                    int n = Libc.poll(fds, watched.size() + 1, polling ? FALLBACK_PERIOD_MS : -1);
+                    if (n < 0) {
+                        LOG.log(System.Logger.Level.WARNING, "exit watcher: poll failed ({0}); retrying", Libc.errnoName(-n));
+                        Thread.sleep(FALLBACK_PERIOD_MS);
+                        continue;
+                    }
+                    if (fds.get(JAVA_SHORT, 6) != 0) Libc.read(wakeFd, counter);
+                    for (int i = 0; i < watched.size(); i++) {
+                        short revents = fds.get(JAVA_SHORT, 8L * (i + 1) + 6);
+                        if (revents == 0) continue;
+                        Entry e;
+                        synchronized (this) {
+                            e = waiting.remove(watched.get(i));
+                            if (e != null && (revents & (POLLERR | POLLNVAL)) != 0) {
+                                LOG.log(System.Logger.Level.WARNING, "exit watcher: pidfd {0} is broken (revents {1}); "
+                                        + "watching that worker by polling instead", watched.get(i), revents);
+                                fallback.add(e);
+                                e = null;
+                            }
+                        }
+                        if (e != null) run(e);
+                    }
+                    checkFallback();
+                } catch (InterruptedException e) {
+                    return;
+                } catch (Throwable t) {
+                    // one broken round must not stop exit detection for every other worker
+                    LOG.log(System.Logger.Level.ERROR, "exit watcher: round failed; continuing", t);
                 }
             }
+        }
+    }
+
+    private void checkFallback() {
+        List<Entry> check;
+        synchronized (this) {
+            check = new ArrayList<>(fallback);
+        }
+        for (Entry e : check) {
+            boolean gone;
+            try {
+                gone = e.exited().holds();
+            } catch (Exception ex) {
+                gone = false;
+            }
+            if (!gone) continue;
+            synchronized (this) {
+                fallback.remove(e);
+            }
+            run(e);
+        }
+    }
+
+    private static void run(Entry e) {
+        try {
+            e.onExit().run();
+        } catch (RuntimeException ex) {
+            LOG.log(System.Logger.Level.ERROR, "exit callback failed", ex);
         }
     }
 

@@ -12,7 +12,8 @@ import java.util.Set;
 
 /**
  * The private directory (mode 0700, owned by us, not a symlink) that holds the
- * unpacked launcher and the launch status sockets.  Another user able to write
+ * unpacked launcher and the process-tree registry.  (Launch status sockets are
+ * abstract now: no file; older versions left launch-*.sock files here.)  Another user able to write
  * there could swap the launcher, so its ownership and mode are checked.
  */
 public final class RuntimeDir {
@@ -29,6 +30,15 @@ public final class RuntimeDir {
         else if (uid == 0 && Files.isWritable(Path.of("/run"))) dir = Path.of("/run/rbee-hive-monitor");
         else dir = Path.of(System.getProperty("java.io.tmpdir"), "rbee-hive-monitor-" + uid);
         return ensurePrivate(dir, uid);
+    }
+
+    /** Removes launch-*.sock files that older versions left when killed mid-spawn; returns them. */
+    public static java.util.List<Path> removeStaleSockets(Path dir) throws IOException {
+        java.util.List<Path> removed = new java.util.ArrayList<>();
+        try (var s = Files.newDirectoryStream(dir, "launch-*.sock")) {
+            for (Path p : s) if (Files.deleteIfExists(p)) removed.add(p);
+        }
+        return removed;
     }
 
     static Path ensurePrivate(Path dir, int uid) throws IOException {

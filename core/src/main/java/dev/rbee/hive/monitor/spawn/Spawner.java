@@ -5,15 +5,6 @@ import dev.rbee.hive.monitor.SpawnException.Step;
 import dev.rbee.hive.monitor.WorkerSpec;
 
 import java.io.IOException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.ByteBuffer;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
-import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,14 +12,14 @@ import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Starts rbee-launch with {@link ProcessBuilder} and follows its status
- * protocol over a per-spawn unix socket: {@link #launch} returns only after
- * the launcher reported "joined" and its status channel closed at exec, i.e.
- * once the target program runs inside its cgroup.
+ * protocol over a per-spawn abstract unix socket ({@link StatusSocket}):
+ * {@link #launch} returns only after the launcher reported "joined" (with a
+ * pidfd of itself) and its status channel closed at exec, i.e. once the
+ * target program runs inside its cgroup.
  */
 public final class Spawner {
     /** How long a launcher may take to join and exec (generous: the VM suite runs under emulation). */
@@ -46,61 +37,58 @@ public final class Spawner {
     });
 
     private final Path launcher;
-    private final Path runtimeDir;
 
-    public Spawner(Path launcher, Path runtimeDir) {
+    public Spawner(Path launcher) {
         this.launcher = launcher;
-        this.runtimeDir = runtimeDir;
     }
 
     public Path launcher() {
         return launcher;
     }
 
+    /**
+     * A started worker: the JDK's process (streams, exit status) and a pidfd
+     * the launcher opened on itself before exec, so it can only ever name this
+     * process (-1 only where the kernel has no pidfds).
+     */
+    public record Launched(Process process, int pidfd) {}
+
     /** Starts {@code spec} in {@code cgroup} (empty: no cgroup).  Nothing is left running on failure. */
-    public Process launch(WorkerSpec spec, Optional<Path> cgroup) throws SpawnException {
-        Path sock = runtimeDir.resolve("launch-" + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".sock");
-        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-             Selector selector = Selector.open()) {
-            server.bind(UnixDomainSocketAddress.of(sock));
-            server.configureBlocking(false);
-            server.register(selector, SelectionKey.OP_ACCEPT);
-            ProcessBuilder pb = processBuilder(spec, cgroup, sock);
+    public Launched launch(WorkerSpec spec, Optional<Path> cgroup) throws SpawnException {
+        try (StatusSocket status = StatusSocket.open()) {
+            ProcessBuilder pb = processBuilder(spec, cgroup, status.address());
             Process p = start(pb, spec);
-            String status;
+            StatusSocket.Message m;
             try {
-                status = readStatus(server, selector, p);
+                m = status.await(p, LAUNCH_TIMEOUT_MS);
             } catch (IOException | RuntimeException e) {
+                // Our unreaped child: its pid cannot have been reused, so the JDK's kill is safe here.
                 p.destroyForcibly();
                 waitQuietly(p);
                 throw new SpawnException(Step.LAUNCHER, null, "launcher " + launcher + ": " + e.getMessage(), e);
             }
-            LaunchStatus ls = LaunchStatus.parse(status);
-            if (ls.failure().isPresent()) {
-                waitQuietly(p);
-                throw failure(ls.failure().get(), spec, cgroup);
-            }
-            if (!ls.joined()) {
+            LaunchStatus ls = LaunchStatus.parse(m.text());
+            if (ls.failure().isPresent() || !ls.joined()) {
+                m.closePidfd();
+                if (ls.failure().isPresent()) {
+                    waitQuietly(p);
+                    throw failure(ls.failure().get(), spec, cgroup);
+                }
                 p.destroyForcibly();
                 int code = waitQuietly(p);
                 throw new SpawnException(Step.LAUNCHER, null, "launcher " + launcher + " ended (exit value " + code
                         + ") before reporting; its stderr may say why", null);
             }
-            return p;
+            // A kernel without pidfd_open (before 5.3) has no pidfds at all: -1, and signals go through the JDK.
+            return new Launched(p, m.pidfd());
         } catch (IOException e) {
             if (e instanceof SpawnException se) throw se;
             throw new SpawnException(Step.LAUNCHER, null, "cannot set up launch of " + spec.command().get(0)
-                    + " (status socket " + sock + "): " + e.getMessage(), e);
-        } finally {
-            try {
-                Files.deleteIfExists(sock);
-            } catch (IOException ignored) {
-                // best effort: the runtime directory is private
-            }
+                    + ": " + e.getMessage(), e);
         }
     }
 
-    private ProcessBuilder processBuilder(WorkerSpec spec, Optional<Path> cgroup, Path sock) throws SpawnException {
+    private ProcessBuilder processBuilder(WorkerSpec spec, Optional<Path> cgroup, String sock) throws SpawnException {
         List<String> cmd = new ArrayList<>();
         cmd.add(launcher.toString());
         if (cgroup.isPresent()) {
@@ -110,7 +98,7 @@ public final class Spawner {
             cmd.add("--no-cgroup");
         }
         cmd.add("--status-socket");
-        cmd.add(sock.toString());
+        cmd.add(sock);
         if (spec.newSession()) cmd.add("--setsid");
         spec.parentDeathSignal().ifPresent(sig -> {
             cmd.add("--pdeathsig");
@@ -146,42 +134,6 @@ public final class Spawner {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new SpawnException(Step.LAUNCHER, null, "interrupted while starting " + spec.command().get(0), e);
-        }
-    }
-
-    /** Reads the status channel until end-of-file (exec or failure). */
-    private static String readStatus(ServerSocketChannel server, Selector selector, Process p) throws IOException {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(LAUNCH_TIMEOUT_MS);
-        ByteBuffer buf = ByteBuffer.allocate(512);
-        SocketChannel ch = null;
-        try {
-            while (true) {
-                if (System.nanoTime() > deadline)
-                    throw new IOException("no exec within " + LAUNCH_TIMEOUT_MS + " ms");
-                selector.select(20);
-                selector.selectedKeys().clear();
-                if (ch == null) {
-                    ch = server.accept();
-                    if (ch != null) {
-                        ch.configureBlocking(false);
-                        ch.register(selector, SelectionKey.OP_READ);
-                    } else if (!p.isAlive()) {
-                        // It may have connected just before exiting: one last accept.
-                        ch = server.accept();
-                        if (ch == null) return "";
-                        ch.configureBlocking(true);
-                    }
-                }
-                if (ch != null) {
-                    int n;
-                    while ((n = ch.read(buf)) > 0) {
-                        if (!buf.hasRemaining()) throw new IOException("status message too long");
-                    }
-                    if (n < 0) return new String(buf.array(), 0, buf.position(), StandardCharsets.US_ASCII);
-                }
-            }
-        } finally {
-            if (ch != null) ch.close();
         }
     }
 

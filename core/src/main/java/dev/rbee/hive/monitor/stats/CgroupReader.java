@@ -27,9 +27,11 @@ import java.util.List;
  * without an exception.  A stats file that goes away while cgroup.procs stays
  * (a controller disabled in the parent) only makes its fields absent.
  *
- * <p>Not thread-safe: one sampling thread per reader.  Interrupting that thread
- * during a read makes the read throw ClosedByInterruptException (the JDK closes
- * an interrupted FileChannel); the file is reopened by the next read.
+ * <p>Sub-cgroups that the worker made itself (a nested supervisor, a container
+ * runtime) are part of the worker: the kernel's counters already include them,
+ * and their cgroup.procs files, found by {@link #refresh}, add their pids.
+ *
+ * <p>Not thread-safe: one sampling thread per reader.
  */
 public final class CgroupReader implements CounterSource {
     private final Path dir;
@@ -37,6 +39,8 @@ public final class CgroupReader implements CounterSource {
     private final StatFile[] stats;
     private final KeptOpenFile[] files;
     private final KeptOpenFile procs;
+    /** cgroup.procs of the worker's own sub-cgroups, as the last {@link #refresh} found them. */
+    private KeptOpenFile[] subProcs = new KeptOpenFile[0];
     private boolean gone;
 
     /**
@@ -108,11 +112,50 @@ public final class CgroupReader implements CounterSource {
             close();
             return false;
         }
+        addPids(into);
+        for (KeptOpenFile sub : subProcs)
+            if (sub.read() >= 0) addPids(into); // a sub-cgroup removed meanwhile just has no pids
+        return true;
+    }
+
+    private void addPids(CgroupCounters into) {
         while (buffer.nextLine()) {
             long pid = buffer.unsigned();
             if (pid > 0) into.addPid(pid);
         }
-        return true;
+    }
+
+    /**
+     * Opens files that were missing (a controller enabled later, PSI turned on)
+     * and finds the sub-cgroups the worker made since the last call; allocates,
+     * so call it occasionally, not every sample.  Returns how many files it opened.
+     */
+    @Override
+    public int refresh() throws IOException {
+        int opened = reopenMissing();
+        if (gone) return opened;
+        List<Path> subs = new ArrayList<>();
+        subCgroups(dir, subs);
+        for (KeptOpenFile f : subProcs) f.close();
+        List<KeptOpenFile> now = new ArrayList<>();
+        for (Path sub : subs) {
+            KeptOpenFile f = new KeptOpenFile(sub.resolve("cgroup.procs"), buffer, false);
+            if (f.open()) now.add(f);
+        }
+        subProcs = now.toArray(KeptOpenFile[]::new);
+        return opened + subProcs.length;
+    }
+
+    private static void subCgroups(Path dir, List<Path> out) throws IOException {
+        try (var s = java.nio.file.Files.newDirectoryStream(dir, p -> java.nio.file.Files.isDirectory(p,
+                java.nio.file.LinkOption.NOFOLLOW_LINKS))) {
+            for (Path p : s) {
+                out.add(p);
+                subCgroups(p, out);
+            }
+        } catch (java.nio.file.NoSuchFileException | java.nio.file.NotDirectoryException gone) {
+            // removed meanwhile
+        }
     }
 
     /**
@@ -142,6 +185,7 @@ public final class CgroupReader implements CounterSource {
     @Override
     public void close() {
         procs.close();
+        for (KeptOpenFile f : subProcs) f.close();
         for (KeptOpenFile f : files)
             if (f != null) f.close();
     }

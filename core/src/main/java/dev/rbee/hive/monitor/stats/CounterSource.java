@@ -22,6 +22,14 @@ public interface CounterSource extends AutoCloseable {
         return Optional.empty();
     }
 
+    /**
+     * Catches up with changes a per-sample read does not look for (files that
+     * appeared, sub-cgroups); may allocate: the collector calls it now and then.
+     */
+    default int refresh() throws IOException {
+        return 0;
+    }
+
     @Override
     void close();
 }

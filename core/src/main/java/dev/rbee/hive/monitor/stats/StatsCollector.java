@@ -31,6 +31,9 @@ public final class StatsCollector implements AutoCloseable {
     private final Map<Object, WorkerSeries> series = new HashMap<>();
     private final List<String> errors = new ArrayList<>();
     private Optional<GpuSnapshot> lastGpu = Optional.empty();
+    /** Every this many rounds each series catches up with new files and sub-cgroups (it allocates). */
+    static final int REFRESH_EVERY = 10;
+    private long round;
 
     /** Over the leaves of a cgroup tree. */
     public StatsCollector(CgroupTree tree, double alpha, Optional<GpuSampler> gpu) {
@@ -59,6 +62,7 @@ public final class StatsCollector implements AutoCloseable {
         Instant now = Instant.now();
         long nanos = System.nanoTime();
         List<ProcessStats> out = new ArrayList<>();
+        boolean refresh = round++ % REFRESH_EVERY == 0;
         for (Discovery.Found f : found) {
             if (!which.test(f)) continue;
             try {
@@ -66,6 +70,9 @@ public final class StatsCollector implements AutoCloseable {
                 if (s == null) {
                     s = new WorkerSeries(f.group(), f.instance(), f.opener().open(), alpha);
                     series.put(f.key(), s);
+                    s.refresh();
+                } else if (refresh) {
+                    s.refresh();
                 }
                 if (!s.read(nanos)) {
                     series.remove(f.key()).close(); // removed meanwhile: the series ends quietly

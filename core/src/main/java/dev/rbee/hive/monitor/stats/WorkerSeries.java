@@ -84,6 +84,11 @@ public final class WorkerSeries implements AutoCloseable {
         return current.isPresent(f) && previous.isPresent(f) && current.get(f) < previous.get(f);
     }
 
+    /** See {@link CounterSource#refresh}. */
+    public int refresh() throws IOException {
+        return reader.refresh();
+    }
+
     /** Whether the last read found processes (empty leaves are not workers). */
     public boolean populated() {
         return current.pidCount() > 0;

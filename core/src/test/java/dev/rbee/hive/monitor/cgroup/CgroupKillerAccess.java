@@ -8,6 +8,8 @@ public final class CgroupKillerAccess {
     private CgroupKillerAccess() {}
 
     public static void freezeKill(Path cgroup) throws IOException {
-        CgroupKiller.kill(cgroup, false);
+        try (Leaf leaf = Leaf.observe(cgroup).orElseThrow()) {
+            CgroupKiller.freezeKill(leaf);
+        }
     }
 }
