@@ -18,7 +18,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.function.Consumer;
 
 /**
@@ -30,13 +29,20 @@ final class Reaper {
     /** How long the rest of the tree may take to die after cgroup.kill. */
     private static final long EMPTY_TIMEOUT_MS = 5_000;
 
-    private static final ExecutorService REAPER = Executors.newCachedThreadPool(r -> {
+    /** Threads come for exits at once and go after a few idle seconds: no thread is kept per worker. */
+    private static final ExecutorService REAPER = new java.util.concurrent.ThreadPoolExecutor(0, Integer.MAX_VALUE,
+            2, java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.SynchronousQueue<>(), r -> {
         Thread t = new Thread(r, "rbee-reaper");
         t.setDaemon(true);
         return t;
     });
 
     private Reaper() {}
+
+    /** Runs {@code task} on a reaper thread (exit callbacks must not block the exit watcher). */
+    static void execute(Runnable task) {
+        REAPER.execute(task);
+    }
 
     /** Runs the end-of-life work for {@code w} when its main process exits. */
     static void follow(Worker w, Optional<CgroupTree> tree, Consumer<Worker> gone) {

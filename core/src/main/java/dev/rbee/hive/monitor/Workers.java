@@ -57,7 +57,16 @@ final class Workers {
         tree.filter(t -> t instanceof HandleMembers).ifPresent(t -> ((HandleMembers) t).main(p.toHandle()));
         Worker w = new Worker(p.pid(), pidfd, Optional.of(p), cfg, leaf, tree, started);
         cfg.ifPresent(m -> live.put(m.id(), w));
-        p.onExit().thenAccept(done -> w.mainExit.complete(Optional.of(ExitStatus.fromJdk(done.exitValue()))));
+        if (pidfd >= 0) {
+            // Our exit watcher, not Process.onExit(): that one completes on the common ForkJoinPool, so a caller
+            // who blocks that pool (two cores: one thread) would delay every exit.  The status is the JDK's: its
+            // reaper thread collects it, and waitFor returns it once the pidfd said the process is gone.
+            int fd = pidfd;
+            ExitWatcher.shared().watch(fd, () -> Reaper.execute(() -> w.mainExit.complete(Optional.of(status(p)))),
+                    () -> !p.isAlive());
+        } else {
+            p.onExit().thenAccept(done -> w.mainExit.complete(Optional.of(ExitStatus.fromJdk(done.exitValue()))));
+        }
         Reaper.follow(w, cgroups, this::forget, afterwards);
         return w;
     }
@@ -72,6 +81,16 @@ final class Workers {
                 () -> tree.isPresent() ? tree.get().awaitEmpty(0) : !java.nio.file.Files.exists(java.nio.file.Path.of("/proc/" + pid)));
         Reaper.follow(w, cgroups, this::forget, afterwards);
         return w;
+    }
+
+    private static ExitStatus status(Process p) {
+        while (true) {
+            try {
+                return ExitStatus.fromJdk(p.waitFor());
+            } catch (InterruptedException e) {
+                // the reaper pool's threads are ours and never interrupted; keep waiting for the status
+            }
+        }
     }
 
     private void forget(Worker w) {
