@@ -74,6 +74,11 @@ final class CgroupBackend implements WorkerBackend {
             leaf = seen.get();
         } else return Optional.empty();
         Optional<Main> main = mainProcess(leaf.path());
+        if (main.isPresent() && !leaf.owner() && stillLaunching(main.get().stat().pid())) {
+            // Its owner is between join and exec: not a worker yet, and a stop now would fail that spawn.
+            Libc.close(main.get().pidfd());
+            main = Optional.empty();
+        }
         if (main.isEmpty()) {
             if (leaf.owner()) tree.release(leaf); // emptied meanwhile: the leftover goes
             else leaf.close();
@@ -108,6 +113,16 @@ final class CgroupBackend implements WorkerBackend {
             Libc.close(pidfd);
         }
         return Optional.empty();
+    }
+
+    /** Whether {@code pid} still runs our launcher (joined its leaf, not yet exec'd the worker). */
+    private static boolean stillLaunching(long pid) {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc", Long.toString(pid), "exe")).getFileName().toString()
+                    .startsWith("rbee-launch");
+        } catch (IOException | UnsupportedOperationException e) {
+            return false; // exited, or not ours to look at: then it is not our launcher either
+        }
     }
 
     /** Every pid in the leaf and in the sub-cgroups its worker made. */

@@ -70,12 +70,31 @@ public final class CgroupFiles {
         }
     }
 
-    /** A small control file as a string; empty if it does not exist. */
+    /**
+     * A small control file as a string; empty if it does not exist, or if its
+     * cgroup is being removed (ENODEV: the files die before the directory).
+     */
     public static String read(Path file) throws IOException {
-        try {
-            return Files.readString(file, StandardCharsets.US_ASCII);
-        } catch (NoSuchFileException e) {
-            return "";
+        int fd = Libc.open(file.toString(), Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+        if (fd < 0) {
+            if (-fd == Errno.ENOENT || -fd == Errno.ENODEV) return "";
+            throw new CgroupException(file, Libc.errnoName(-fd), "cannot open " + file + ": " + Libc.errnoName(-fd));
+        }
+        try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            java.lang.foreign.MemorySegment buf = a.allocate(4096);
+            while (true) {
+                long n = Libc.read(fd, buf);
+                if (n == 0) return out.toString(StandardCharsets.US_ASCII);
+                if (n < 0) {
+                    if (-n == Errno.EINTR) continue;
+                    if (-n == Errno.ENODEV) return "";
+                    throw new CgroupException(file, Libc.errnoName((int) -n), "cannot read " + file + ": " + Libc.errnoName((int) -n));
+                }
+                out.write(buf.asSlice(0, n).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), 0, (int) n);
+            }
+        } finally {
+            Libc.close(fd);
         }
     }
 

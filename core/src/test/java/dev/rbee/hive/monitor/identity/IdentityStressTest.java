@@ -31,7 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * leaf, socket file, fd, thread or child is left.
  */
 public class IdentityStressTest {
-    static final int THREADS = 4, JVMS = 2, OPS = 60;
+    static final int THREADS = 4, JVMS = 2, OPS = 100;
 
     /** The tree the workers live in: the host's rbee.slice here; the VM subclass uses its own root. */
     protected Path root() {
@@ -44,7 +44,9 @@ public class IdentityStressTest {
         String group = TestEnv.uniqueGroup("stress");
         Path groupDir = root.resolve(group);
         List<String> ids = List.of("a", "b", "c");
+        TestEnv.warmUp(root); // the JVM-wide singletons (launcher, exit watcher's eventfd) before the fd baseline
         long fdsBefore = TestEnv.settledFdCount();
+        List<String> fdsBeforeList = TestEnv.fds();
         long rbeeThreadsBefore = rbeeThreads();
 
         Map<String, AtomicLong> checker = new ConcurrentHashMap<>();
@@ -107,7 +109,7 @@ public class IdentityStressTest {
         try (Stream<Path> s = Files.list(dev.rbee.hive.monitor.spawn.RuntimeDir.get())) {
             assertEquals(List.of(), s.filter(p -> p.getFileName().toString().endsWith(".sock")).toList(), "no socket file");
         }
-        assertEquals(fdsBefore, TestEnv.settledFdCount(), "fds of this JVM");
+        assertEquals(fdsBefore, TestEnv.settledFdCount(), () -> "fds of this JVM: before " + fdsBeforeList + ", after " + TestEnv.fds());
         // No thread per worker: the reapers go when idle; one spawner and one exit watcher serve the whole JVM.
         for (int i = 0; i < 100 && threads("rbee-reaper") > 0; i++) Thread.sleep(100);
         assertEquals(0, threads("rbee-reaper"), "reaper threads left");

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Stream;
@@ -79,6 +80,39 @@ public final class TestEnv {
             last = now;
         }
         return last;
+    }
+
+    /** This JVM's open fds, as "fd -> target" (for messages). */
+    public static List<String> fds() {
+        try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
+            return s.map(p -> {
+                try {
+                    return p.getFileName() + "->" + Files.readSymbolicLink(p);
+                } catch (IOException e) {
+                    return p.getFileName() + "->?";
+                }
+            }).sorted().toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * One spawn, adoption and exit under {@code root}, so that what the library
+     * makes once per JVM (the unpacked launcher, the exit watcher's eventfd) is
+     * there before a test takes its fd and thread baseline.
+     */
+    public static void warmUp(Path root) {
+        try {
+            ProcessMonitor m = ProcessMonitor.builder().root(root).build();
+            String g = uniqueGroup("warmup");
+            var w = m.spawn(dev.rbee.hive.monitor.WorkerSpec.command("/bin/sleep", "10").withMonitoring(g, "1").build());
+            ProcessMonitor.builder().root(root).build().worker(g, "1").orElseThrow();
+            w.stop(java.time.Duration.ofSeconds(5));
+            m.close();
+        } catch (Exception e) {
+            throw new IllegalStateException("warm-up spawn failed", e);
+        }
     }
 
     /** Children of this JVM still alive. */
