@@ -32,13 +32,13 @@ final class RunCommand {
         Args a = Args.parse(argv, 1, VALUES, FLAGS, true);
         if (a.rest().isEmpty()) throw new UsageException("missing PROGRAM (options go before it; -- ends them)");
         Limits.Builder lb = Limits.builder();
-        a.get("cpu").ifPresent(lb::cpuPercent);
+        limit(a, "cpu", lb::cpuPercent);
         if (a.has("cpu-weight")) lb.cpuWeight(intOption(a, "cpu-weight"));
-        a.get("memory-max").ifPresent(lb::memoryMax);
-        a.get("memory-high").ifPresent(lb::memoryHigh);
-        a.get("swap-max").ifPresent(lb::swapMax);
-        a.get("pids-max").ifPresent(lb::pidsMax);
-        a.get("io").ifPresent(lb::io);
+        limit(a, "memory-max", lb::memoryMax);
+        limit(a, "memory-high", lb::memoryHigh);
+        limit(a, "swap-max", lb::swapMax);
+        limit(a, "pids-max", lb::pidsMax);
+        limit(a, "io", lb::io);
         WorkerSpec.Builder spec = WorkerSpec.command(a.rest())
                 .withMonitoring(a.require("group"), a.require("instance"))
                 .limits(lb.build());
@@ -114,6 +114,16 @@ final class RunCommand {
                 err.println("rbee-mon: stats stopped: " + e.getMessage());
             }
         });
+    }
+
+    /** Applies a limit option; a bad value is a usage error naming the option. */
+    private static void limit(Args a, String name, java.util.function.Consumer<String> set) throws UsageException {
+        if (!a.has(name)) return;
+        try {
+            set.accept(a.get(name).orElseThrow());
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--" + name + ": " + e.getMessage());
+        }
     }
 
     private static int intOption(Args a, String name) throws UsageException {
