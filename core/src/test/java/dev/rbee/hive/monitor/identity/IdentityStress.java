@@ -122,9 +122,14 @@ public final class IdentityStress {
         return b.toString().strip();
     }
 
+    /** A cgroup2 monitor over {@code root} with the launcher the build made. */
+    static ProcessMonitor monitor(Path root) throws java.io.IOException {
+        return ProcessMonitor.builder().root(root).launcher(dev.rbee.hive.monitor.testing.TestEnv.launcher()).build();
+    }
+
     /** A child JVM: {@code main ROOT GROUP SEED OPS THREADS ID...}; prints one RESULT line. */
     public static void main(String[] args) throws Exception {
-        ProcessMonitor m = ProcessMonitor.builder().root(Path.of(args[0])).build();
+        ProcessMonitor m = monitor(Path.of(args[0]));
         String group = args[1];
         long seed = Long.parseLong(args[2]);
         int ops = Integer.parseInt(args[3]), threads = Integer.parseInt(args[4]);

@@ -31,19 +31,25 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * leaf, socket file, fd, thread or child is left.
  */
 public class IdentityStressTest {
-    static final int THREADS = 4, JVMS = 2, OPS = 100;
+    static final int THREADS = 4, JVMS = 2;
 
     /** The tree the workers live in: the host's rbee.slice here; the VM subclass uses its own root. */
     protected Path root() {
         return TestEnv.monitor().backend().root().orElseThrow();
     }
 
+    /** Operations per thread (fewer in the emulated VM, where a spawn costs ten times more). */
+    protected int ops() {
+        return 100;
+    }
+
     @Test
-    void manyThreadsAndJvmsKeepOneWorkerPerId() throws Exception {
+    public void manyThreadsAndJvmsKeepOneWorkerPerId() throws Exception {
         Path root = root();
         String group = TestEnv.uniqueGroup("stress");
         Path groupDir = root.resolve(group);
         List<String> ids = List.of("a", "b", "c");
+        int ops = ops();
         TestEnv.warmUp(root); // the JVM-wide singletons (launcher, exit watcher's eventfd) before the fd baseline
         long fdsBefore = TestEnv.settledFdCount();
         List<String> fdsBeforeList = TestEnv.fds();
@@ -64,17 +70,18 @@ public class IdentityStressTest {
         List<Process> jvms = new ArrayList<>();
         for (int j = 0; j < JVMS; j++) {
             List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                    IdentityStress.class.getName(), root.toString(), group, Long.toString(1000 + j), Integer.toString(OPS), "2"));
+                    "--enable-native-access=ALL-UNNAMED", "-Drbee.launcher=" + TestEnv.launcher(),
+                    "-cp", System.getProperty("java.class.path"),
+                    IdentityStress.class.getName(), root.toString(), group, Long.toString(1000 + j), Integer.toString(ops), "2"));
             cmd.addAll(ids);
             jvms.add(new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start());
         }
-        ProcessMonitor m1 = ProcessMonitor.builder().root(root).build(), m2 = ProcessMonitor.builder().root(root).build();
+        ProcessMonitor m1 = IdentityStress.monitor(root), m2 = IdentityStress.monitor(root);
         IdentityStress here = new IdentityStress(List.of(m1, m2), group, ids);
         List<Thread> threads = new ArrayList<>();
         for (int t = 0; t < THREADS; t++) {
             long seed = 7 + t;
-            threads.add(Thread.ofPlatform().start(() -> here.run(seed, OPS)));
+            threads.add(Thread.ofPlatform().start(() -> here.run(seed, ops)));
         }
         for (Thread t : threads) t.join();
         List<String> results = new ArrayList<>();
@@ -105,6 +112,7 @@ public class IdentityStressTest {
         m1.close();
         m2.close();
         assertFalse(Files.exists(groupDir), "no leaf or group left: " + groupDir);
+        afterwards(root);
         assertEquals(0, TestEnv.liveChildren(), "no worker left");
         try (Stream<Path> s = Files.list(dev.rbee.hive.monitor.spawn.RuntimeDir.get())) {
             assertEquals(List.of(), s.filter(p -> p.getFileName().toString().endsWith(".sock")).toList(), "no socket file");
@@ -120,6 +128,10 @@ public class IdentityStressTest {
 
     static long threads(String name) {
         return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals(name) && t.isAlive()).count();
+    }
+
+    /** What the subclass removes when the test is over. */
+    protected void afterwards(Path root) {
     }
 
     /** Processes in a leaf and its sub-cgroups (0 if it does not exist). */

@@ -104,10 +104,10 @@ public final class TestEnv {
      */
     public static void warmUp(Path root) {
         try {
-            ProcessMonitor m = ProcessMonitor.builder().root(root).build();
+            ProcessMonitor m = ProcessMonitor.builder().root(root).launcher(launcher()).build();
             String g = uniqueGroup("warmup");
             var w = m.spawn(dev.rbee.hive.monitor.WorkerSpec.command("/bin/sleep", "10").withMonitoring(g, "1").build());
-            ProcessMonitor.builder().root(root).build().worker(g, "1").orElseThrow();
+            ProcessMonitor.builder().root(root).launcher(launcher()).build().worker(g, "1").orElseThrow();
             w.stop(java.time.Duration.ofSeconds(5));
             m.close();
         } catch (Exception e) {
