@@ -121,7 +121,8 @@ q() { printf '%q' "$1"; }
     printf '%q ' "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED ${VM_JAVA_OPTS:-} \
         -Djava.io.tmpdir=/var/tmp/rbee-vm -XX:ErrorFile=/vmrun/reports/hs_err_pid%p.log \
         "-Drbee.testbin=$REPO/native-launcher/build/test" \
-        "-Drbee.launcher=$REPO/native-launcher/build/rbee-launch"
+        "-Drbee.launcher=$REPO/native-launcher/build/rbee-launch" \
+        "-Drbee.test.classpath=$cp_test"
     # shellcheck disable=SC2016  # expanded by the guest's shell
     printf '%s ' '"-Drbee.vm.unprivileged.classpath=$ucp"' '"-Drbee.vm.unprivileged.launcher=$ulauncher"' \
         '"-Drbee.vm.unprivileged.helper=$uhelper"'

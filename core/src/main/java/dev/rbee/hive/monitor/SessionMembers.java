@@ -21,14 +21,30 @@ record SessionMembers(ProcessTable table, long main) implements Tree {
         signalAll(SIGKILL);
     }
 
+    /**
+     * {@code sig} to the session's members and descendants, each through a
+     * pidfd opened after the listing and checked against the listed start time,
+     * so that a pid reused meanwhile is never hit.  (Not the process group by
+     * number: once the main process is gone, its pgid can be another's.)
+     */
     @Override
     public void signalAll(int sig) throws IOException {
-        Libc.kill((int) -main, sig); // the process group first: one call, no listing race
         table.refresh();
         for (long p : table.liveTree(main)) {
-            int r = Libc.kill((int) p, sig);
-            if (r < 0 && -r != Errno.ESRCH)
-                throw new IOException("cannot send signal " + sig + " to pid " + p + " of worker " + main + ": " + Libc.errnoName(-r));
+            ProcessTable.Entry listed = table.get(p);
+            if (listed == null) continue;
+            long startTicks = listed.startTicks;
+            int pidfd = Libc.pidfdOpen(p);
+            if (pidfd < 0) continue; // exited since the listing
+            try {
+                var now = dev.rbee.hive.monitor.proc.ProcStat.read(p);
+                if (now.isEmpty() || now.get().startTimeTicks() != startTicks) continue; // reused
+                int r = Libc.pidfdSendSignal(pidfd, sig);
+                if (r < 0 && -r != Errno.ESRCH)
+                    throw new IOException("cannot send signal " + sig + " to pid " + p + " of worker " + main + ": " + Libc.errnoName(-r));
+            } finally {
+                Libc.close(pidfd);
+            }
         }
     }
 

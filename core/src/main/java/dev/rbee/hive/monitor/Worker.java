@@ -131,7 +131,9 @@ public final class Worker {
             signalMain(SIGTERM);
             if (signalAll && tree.isPresent()) tree.get().signalAll(SIGTERM);
             try {
-                mainExit.get(Math.min(grace.toMillis(), Long.MAX_VALUE / 2), TimeUnit.MILLISECONDS);
+                // A grace too long to count in milliseconds is forever (never a wrap-around to SIGKILL at once).
+                long ms = grace.compareTo(Duration.ofDays(365_000)) > 0 ? Long.MAX_VALUE / 2 : grace.toMillis();
+                mainExit.get(ms, TimeUnit.MILLISECONDS);
             } catch (TimeoutException e) {
                 kill();
             } catch (ExecutionException e) {

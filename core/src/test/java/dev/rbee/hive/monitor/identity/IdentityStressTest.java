@@ -71,7 +71,7 @@ public class IdentityStressTest {
         for (int j = 0; j < JVMS; j++) {
             List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "--enable-native-access=ALL-UNNAMED", "-Drbee.launcher=" + TestEnv.launcher(),
-                    "-cp", System.getProperty("java.class.path"),
+                    "-cp", TestEnv.classPath(),
                     IdentityStress.class.getName(), root.toString(), group, Long.toString(1000 + j), Integer.toString(ops), "2"));
             cmd.addAll(ids);
             jvms.add(new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start());

@@ -26,6 +26,15 @@ public final class TestEnv {
         }
     }
 
+    /**
+     * The class path for a child JVM that runs a test class: the JUnit console
+     * launcher of the VM suite takes it as an argument, not as java.class.path,
+     * so vm/test.sh passes it as rbee.test.classpath.
+     */
+    public static String classPath() {
+        return System.getProperty("rbee.test.classpath", System.getProperty("java.class.path"));
+    }
+
     /** A C test program built by native-launcher/Makefile. */
     public static Path testBin(String name) {
         Path p = Path.of(System.getProperty("rbee.testbin", "../native-launcher/build/test"), name);
