@@ -10,7 +10,6 @@ import dev.rbee.hive.monitor.stats.Discovery;
 
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -45,7 +44,7 @@ final class CgroupBackend implements WorkerBackend {
             return workers.spawned(l.process(), l.pidfd(), spec.monitoring(), Optional.of(leaf),
                     Optional.of(new CgroupMembers(leaf)), Optional.of(tree), () -> { }, started);
         } catch (SpawnException | RuntimeException e) {
-            tree.release(leaf); // the target never ran: the leaf is empty and goes, and the id is free
+            tree.abandon(leaf); // the target never ran: the leaf is empty and goes, and the id is free
             throw e;
         }
     }
@@ -126,15 +125,9 @@ final class CgroupBackend implements WorkerBackend {
     }
 
     /** Every pid in the leaf and in the sub-cgroups its worker made. */
-    private static List<Long> members(Path dir) throws IOException {
+    private static List<Long> members(Path leaf) throws IOException {
         List<Long> out = new ArrayList<>();
-        for (String line : CgroupFiles.read(dir.resolve("cgroup.procs")).split("\n"))
-            if (!line.isBlank()) out.add(Long.parseLong(line.strip()));
-        try (var children = Files.list(dir)) {
-            for (Path c : children.filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)).toList()) out.addAll(members(c));
-        } catch (java.nio.file.NoSuchFileException gone) {
-            // removed meanwhile
-        }
+        for (Path dir : CgroupFiles.subtree(leaf)) out.addAll(CgroupFiles.pids(dir));
         return out;
     }
 

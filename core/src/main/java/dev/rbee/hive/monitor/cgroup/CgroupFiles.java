@@ -9,7 +9,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.LinkOption;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -23,7 +26,11 @@ public final class CgroupFiles {
 
     /** Writes {@code value} in a single write(2), as cgroupfs requires. */
     public static void write(Path file, String value) throws CgroupException {
-        int fd = Libc.open(file.toString(), Libc.O_WRONLY | Libc.O_CLOEXEC, 0);
+        writeAndClose(Libc.open(file.toString(), Libc.O_WRONLY | Libc.O_CLOEXEC, 0), file, value);
+    }
+
+    /** Writes {@code value} to {@code fd} (the result of opening {@code file}: an fd, or -errno) and closes it. */
+    static void writeAndClose(int fd, Path file, String value) throws CgroupException {
         if (fd < 0) throw failure(file, value, -fd);
         int r = Libc.write(fd, value.getBytes(StandardCharsets.US_ASCII));
         Libc.close(fd);
@@ -96,6 +103,32 @@ public final class CgroupFiles {
         } finally {
             Libc.close(fd);
         }
+    }
+
+    /** The pids a cgroup.procs lists (empty if the cgroup is gone). */
+    public static List<Long> pids(Path cgroup) throws IOException {
+        List<Long> out = new ArrayList<>();
+        for (String line : read(cgroup.resolve("cgroup.procs")).split("\n"))
+            if (!line.isBlank()) out.add(Long.parseLong(line.strip()));
+        return out;
+    }
+
+    /**
+     * {@code cgroup} and every sub-cgroup below it, parents before children (a
+     * worker may make its own: a nested supervisor, a container runtime).
+     * Reversed, it is the order in which they can be removed.
+     */
+    public static List<Path> subtree(Path cgroup) throws IOException {
+        List<Path> out = new ArrayList<>();
+        out.add(cgroup);
+        for (int i = 0; i < out.size(); i++) {
+            try (var s = Files.newDirectoryStream(out.get(i), p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS))) {
+                for (Path p : s) out.add(p);
+            } catch (NoSuchFileException | java.nio.file.NotDirectoryException gone) {
+                // removed meanwhile: nothing below it
+            }
+        }
+        return out;
     }
 
     /** The space-separated words of a file such as cgroup.controllers. */

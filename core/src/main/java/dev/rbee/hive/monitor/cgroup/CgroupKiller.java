@@ -5,8 +5,6 @@ import dev.rbee.hive.monitor.internal.Backoff;
 import dev.rbee.hive.monitor.internal.Pids;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 
 /**
@@ -37,7 +35,7 @@ public final class CgroupKiller {
         leaf.write("cgroup.freeze", "1");
         try {
             awaitEvent(leaf.path(), "frozen 1", 2_000);
-            killAll(leaf.path());
+            signalAll(leaf.path(), SIGKILL);
         } finally {
             thaw(leaf);
         }
@@ -52,16 +50,10 @@ public final class CgroupKiller {
         }
     }
 
-    private static void killAll(Path dir) throws IOException {
-        for (String pid : CgroupFiles.read(dir.resolve("cgroup.procs")).split("\n")) {
-            if (pid.isBlank()) continue;
-            Pids.signalMember(dir, Long.parseLong(pid.strip()), SIGKILL);
-        }
-        try (var children = Files.list(dir)) {
-            for (Path c : children.filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)).toList()) killAll(c);
-        } catch (java.nio.file.NoSuchFileException gone) {
-            // removed meanwhile: its processes are gone
-        }
+    /** {@code sig} to every process of the cgroup and its sub-cgroups, each through a pidfd. */
+    public static void signalAll(Path cgroup, int sig) throws IOException {
+        for (Path dir : CgroupFiles.subtree(cgroup))
+            for (long pid : CgroupFiles.pids(dir)) Pids.signalMember(dir, pid, sig);
     }
 
     /** Waits until the cgroup and its descendants hold no process; false on timeout. */

@@ -92,6 +92,7 @@ public final class CgroupTree {
                         + "the group lock");
             Leaf l = tryLock(leafDir).orElseThrow(() -> new CgroupException(leafDir, "EWOULDBLOCK",
                     "cannot lock the new cgroup " + leafDir + ": locked by " + owner(leafDir)));
+            l.madeRoot = g.createdRoot;
             try {
                 enableControllers(cfg.limits(), List.of(root, groupDir(cfg.group())));
                 applyLimits(l, cfg.limits());
@@ -114,9 +115,10 @@ public final class CgroupTree {
     private void removeQuietly(Leaf l, GroupLock g, Exception reason) {
         try {
             removeTree(l.path());
-            // A failed spawn leaves nothing: the group and the root too, if it made them and nobody else uses them
-            // (a concurrent claim that loses its root to this rmdir makes it again: see lockGroup).
-            if (g.removeIfEmpty()) rmdirIfEmpty(root);
+            // A failed spawn leaves nothing: the group, and the root if this claim made it (a root that was there
+            // before, e.g. a delegated one, is not ours to remove).  A concurrent claim that loses the root to
+            // this rmdir makes it again: see lockGroup.
+            if (g.removeIfEmpty() && g.createdRoot) rmdirIfEmpty(root);
         } catch (IOException e) {
             reason.addSuppressed(e);
         } finally {
@@ -152,7 +154,7 @@ public final class CgroupTree {
 
     /**
      * Ends an owned life: removes its leaf (worker-made sub-cgroups first), its
-     * group and the root if now empty, and releases the lock.  Returns whether the leaf is
+     * group if now empty, and releases the lock.  Returns whether the leaf is
      * gone; false if processes are still in it (then it stays, with no owner,
      * for a later cleanup or takeover).
      */
@@ -161,11 +163,19 @@ public final class CgroupTree {
             if (!l.isCurrent()) return true; // removed by someone who ignored our lock: nothing of ours left
             if (CgroupFiles.populated(l.path())) return false;
             removeTree(l.path());
-            if (g != null && g.removeIfEmpty()) rmdirIfEmpty(root);
+            if (g != null) g.removeIfEmpty();
             return true;
         } catch (IOException e) {
             return !Files.exists(l.path(), LinkOption.NOFOLLOW_LINKS);
         }
+    }
+
+    /**
+     * Ends a life whose spawn failed (the target never ran): as {@link #release},
+     * and the root goes too if the claim made it, so that the failure leaves nothing.
+     */
+    public void abandon(Leaf l) {
+        if (release(l) && l.madeRoot) rmdirIfEmpty(root);
     }
 
     /** The leaves {@code rbee.slice/{group}/{instance}} that exist now, whether populated or not. */
@@ -242,7 +252,7 @@ public final class CgroupTree {
     }
 
     private static String pidsOf(Path leafDir) throws IOException {
-        String pids = String.join(" ", CgroupFiles.read(leafDir.resolve("cgroup.procs")).strip().split("\n"));
+        List<Long> pids = CgroupFiles.pids(leafDir);
         return pids.isEmpty() ? "in sub-cgroups" : "pids " + pids;
     }
 
@@ -267,13 +277,13 @@ public final class CgroupTree {
      * (rmdir of a cgroup with children fails EBUSY).  False if it did not exist.
      */
     static boolean removeTree(Path dir) throws CgroupException {
-        try (var children = Files.list(dir)) {
-            for (Path c : children.filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)).toList()) removeTree(c);
-        } catch (java.nio.file.NoSuchFileException gone) {
-            return false;
+        List<Path> all;
+        try {
+            all = CgroupFiles.subtree(dir);
         } catch (IOException e) {
             throw new CgroupException(dir, null, "cannot list cgroup " + dir + ": " + e.getMessage());
         }
+        for (int i = all.size() - 1; i > 0; i--) CgroupFiles.rmdir(all.get(i), RMDIR_BUDGET_MS);
         return CgroupFiles.rmdir(dir, RMDIR_BUDGET_MS);
     }
 
@@ -284,10 +294,11 @@ public final class CgroupTree {
      */
     private GroupLock lockGroup(String group, boolean create) throws IOException {
         Path dir = groupDir(group);
+        boolean createdRoot = false;
         for (int attempt = 0; ; attempt++) {
             if (create) {
                 try {
-                    CgroupFiles.mkdir(root);
+                    createdRoot |= CgroupFiles.mkdir(root);
                     CgroupFiles.mkdir(dir);
                 } catch (CgroupException e) {
                     // ENOENT: the root was removed between our two mkdirs (a failed spawn cleaning up): again
@@ -307,7 +318,7 @@ public final class CgroupTree {
                 Libc.close(fd);
                 throw new CgroupException(dir, Libc.errnoName(-r), "cannot flock " + dir + ": " + Libc.errnoName(-r));
             }
-            if (Libc.inode(fd) == Libc.inode(dir.toString())) return new GroupLock(dir, fd);
+            if (Libc.inode(fd) == Libc.inode(dir.toString())) return new GroupLock(dir, fd, createdRoot);
             Libc.close(fd);
             if (!create) return null;
         }
@@ -324,10 +335,13 @@ public final class CgroupTree {
     private static final class GroupLock implements AutoCloseable {
         private final Path dir;
         private final int fd;
+        /** Whether taking this lock made the root directory (then a failed claim removes it again). */
+        final boolean createdRoot;
 
-        GroupLock(Path dir, int fd) {
+        GroupLock(Path dir, int fd, boolean createdRoot) {
             this.dir = dir;
             this.fd = fd;
+            this.createdRoot = createdRoot;
         }
 
         /** rmdir of the group if no leaf is left in it (the lock goes with it). */

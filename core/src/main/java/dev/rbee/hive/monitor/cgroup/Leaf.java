@@ -3,7 +3,6 @@ package dev.rbee.hive.monitor.cgroup;
 import dev.rbee.hive.monitor.CgroupException;
 import dev.rbee.hive.monitor.internal.Libc;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
 /**
@@ -23,6 +22,8 @@ public final class Leaf implements AutoCloseable {
     private final long id;
     private final boolean owner;
     private int fd;
+    /** Whether the claim that made this leaf also made the tree's root (a failed spawn then removes it). */
+    boolean madeRoot;
 
     Leaf(Path path, long id, int fd, boolean owner) {
         this.path = path;
@@ -64,16 +65,7 @@ public final class Leaf implements AutoCloseable {
     public synchronized void write(String file, String value) throws CgroupException {
         Path where = path.resolve(file);
         if (fd < 0) throw new CgroupException(where, "EBADF", "cannot write \"" + value + "\" to " + where + ": the worker's life has ended");
-        int f = Libc.openat(fd, file, Libc.O_WRONLY | Libc.O_CLOEXEC | Libc.O_NOFOLLOW);
-        if (f < 0) throw failure(where, value, -f);
-        int r = Libc.write(f, value.getBytes(StandardCharsets.US_ASCII));
-        Libc.close(f);
-        if (r < 0) throw failure(where, value, -r);
-    }
-
-    private static CgroupException failure(Path file, String value, int errno) {
-        String name = Libc.errnoName(errno);
-        return new CgroupException(file, name, "cannot write \"" + value + "\" to " + file + ": " + name);
+        CgroupFiles.writeAndClose(Libc.openat(fd, file, Libc.O_WRONLY | Libc.O_CLOEXEC | Libc.O_NOFOLLOW), where, value);
     }
 
     /** Releases the directory (and with it the owner's lock).  Idempotent. */

@@ -134,8 +134,8 @@ public final class CgroupReader implements CounterSource {
     public int refresh() throws IOException {
         int opened = reopenMissing();
         if (gone) return opened;
-        List<Path> subs = new ArrayList<>();
-        subCgroups(dir, subs);
+        List<Path> subs = dev.rbee.hive.monitor.cgroup.CgroupFiles.subtree(dir);
+        subs.remove(0); // the leaf itself: read by procs
         for (KeptOpenFile f : subProcs) f.close();
         List<KeptOpenFile> now = new ArrayList<>();
         for (Path sub : subs) {
@@ -146,17 +146,7 @@ public final class CgroupReader implements CounterSource {
         return opened + subProcs.length;
     }
 
-    private static void subCgroups(Path dir, List<Path> out) throws IOException {
-        try (var s = java.nio.file.Files.newDirectoryStream(dir, p -> java.nio.file.Files.isDirectory(p,
-                java.nio.file.LinkOption.NOFOLLOW_LINKS))) {
-            for (Path p : s) {
-                out.add(p);
-                subCgroups(p, out);
-            }
-        } catch (java.nio.file.NoSuchFileException | java.nio.file.NotDirectoryException gone) {
-            // removed meanwhile
-        }
-    }
+
 
     /**
      * Tries again to open the files that were missing or went away (a
