@@ -32,6 +32,14 @@ import java.util.Optional;
  *         .limits(Limits.builder().memoryMax("8G").cpuPercent(400).build())
  *         .build());
  * }</pre>
+ *
+ * <p>Thread-safe: any thread may call any method, and other monitors (in this
+ * JVM or another process, or a crashed predecessor's workers) may act on the
+ * same ids at the same time; docs/identity.md says how one owner per id is
+ * kept.  The library's own threads: one "rbee-spawner" (every process is
+ * started from it), one "rbee-exit-watcher" (pidfds), and "rbee-reaper"
+ * threads that run end-of-life work and complete {@link Worker#onExit()}
+ * (they go after 2 s idle).
  */
 public final class ProcessMonitor implements AutoCloseable {
     public static final String DEFAULT_ROOT_NAME = "rbee.slice";

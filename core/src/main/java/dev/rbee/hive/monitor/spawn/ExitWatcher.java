@@ -14,10 +14,9 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /**
- * Tells when processes that are not our children exit (workers adopted after
- * a restart), without polling: one daemon thread blocks in poll(2) on their
- * pidfds, which become readable when the process exits, and on an eventfd
- * that wakes it for new registrations.
+ * Tells when workers exit, ours and adopted ones alike, without polling: one
+ * daemon thread blocks in poll(2) on their pidfds, which become readable when
+ * the process exits, and on an eventfd that wakes it for new registrations.
  *
  * <p>It survives errors: a failed poll(2) is logged and retried; a pidfd the
  * kernel reports as broken (POLLERR, POLLNVAL) is dropped from poll(2) and

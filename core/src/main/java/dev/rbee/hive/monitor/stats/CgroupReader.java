@@ -17,7 +17,8 @@ import java.util.List;
  *
  * <p>Each stats file is opened once, here; a file that does not exist
  * (controller not enabled, PSI off) is not retried on every sample: its fields
- * are absent with the controller's reason until {@link #reopenMissing} finds it.
+ * are absent with the controller's reason until {@link #refresh} finds it (the
+ * collector calls it every {@code StatsCollector.REFRESH_EVERY} rounds).
  * Each {@link #read} re-reads every open file into one shared buffer and lets
  * the file's controller parse it into a reused {@link CgroupCounters}.
  *
