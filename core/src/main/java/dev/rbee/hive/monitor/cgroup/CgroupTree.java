@@ -180,11 +180,17 @@ public final class CgroupTree {
 
     /** The leaves {@code rbee.slice/{group}/{instance}} that exist now, whether populated or not. */
     public List<Path> leaves() throws IOException {
+        return leaves(g -> { });
+    }
+
+    /** As {@link #leaves()}; {@code beforeListing} sees each group just before it is listed (see {@link TreeWatch}). */
+    public List<Path> leaves(java.util.function.Consumer<Path> beforeListing) throws IOException {
         List<Path> out = new ArrayList<>();
         if (!Files.isDirectory(root)) return out;
         try (var groups = Files.list(root)) {
             for (Path g : groups.filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)).sorted().toList()) {
                 if (!Names.isValid(g.getFileName().toString())) continue;
+                beforeListing.accept(g);
                 try (var leaves = Files.list(g)) {
                     leaves.filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS))
                             .filter(p -> Names.isValid(p.getFileName().toString()))

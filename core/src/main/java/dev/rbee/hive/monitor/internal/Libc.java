@@ -67,6 +67,12 @@ public final class Libc {
      */
     private static final MethodHandle PREAD_CRITICAL = LINKER.downcallHandle(LIBC.find("pread").orElseThrow(),
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG), Linker.Option.critical(false));
+    /** read(2) likewise: the per-round poll of an inotify fd allocates nothing. */
+    private static final MethodHandle READ_CRITICAL = LINKER.downcallHandle(LIBC.find("read").orElseThrow(),
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG), Linker.Option.critical(false));
+    private static final MethodHandle INOTIFY_INIT1 = errnoCall("inotify_init1", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle INOTIFY_ADD_WATCH = errnoCall("inotify_add_watch",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle PREAD = errnoCall("pread",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG));
     private static final MethodHandle SYSCONF = LINKER.downcallHandle(
@@ -392,6 +398,45 @@ public final class Libc {
                 r = (long) PREAD.invokeExact(st, fd, at, len, fileOffset);
                 return r >= 0 ? r : -errnoOf(st);
             }
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * read(2) into native memory without allocating: the count, or -1 on any
+     * failure (EAGAIN on a non-blocking fd with nothing to read; errno is not
+     * captured on this path).
+     */
+    public static long readRaw(int fd, MemorySegment buf) {
+        if (!buf.isNative()) throw new IllegalArgumentException("readRaw needs native memory: " + buf);
+        try {
+            return (long) READ_CRITICAL.invokeExact(fd, buf.address(), buf.byteSize());
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static final int IN_NONBLOCK = 0x800, IN_CLOEXEC = 0x80000, IN_MOVED_FROM = 0x40, IN_MOVED_TO = 0x80,
+            IN_CREATE = 0x100, IN_DELETE = 0x200, IN_DELETE_SELF = 0x400, IN_ONLYDIR = 0x1000000;
+
+    /** inotify_init1(2); fd or -errno. */
+    public static int inotifyInit(int flags) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CAPTURE);
+            int r = (int) INOTIFY_INIT1.invokeExact(st, flags);
+            return r >= 0 ? r : -errnoOf(st);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** inotify_add_watch(2); watch descriptor or -errno. */
+    public static int inotifyAddWatch(int fd, String path, int mask) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CAPTURE);
+            int r = (int) INOTIFY_ADD_WATCH.invokeExact(st, fd, a.allocateFrom(path), mask);
+            return r >= 0 ? r : -errnoOf(st);
         } catch (Throwable t) {
             throw rethrow(t);
         }

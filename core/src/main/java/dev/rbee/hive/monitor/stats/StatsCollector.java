@@ -34,6 +34,7 @@ public final class StatsCollector implements AutoCloseable {
     /** Every this many rounds each series catches up with new files and sub-cgroups (it allocates). */
     static final int REFRESH_EVERY = 10;
     private long round;
+    private List<Discovery.Found> lastFound = List.of();
 
     /** Over the leaves of a cgroup tree. */
     public StatsCollector(CgroupTree tree, double alpha, Optional<GpuSampler> gpu) {
@@ -50,13 +51,16 @@ public final class StatsCollector implements AutoCloseable {
     public synchronized List<ProcessStats> collect(Predicate<Discovery.Found> which) throws IOException {
         errors.clear();
         List<Discovery.Found> found = discovery.find();
-        Set<Object> seen = new HashSet<>();
-        for (Discovery.Found f : found) seen.add(f.key());
-        series.entrySet().removeIf(e -> {
-            if (seen.contains(e.getKey())) return false;
-            e.getValue().close();
-            return true;
-        });
+        if (found != lastFound) { // the tree changed: end the series of workers that are gone
+            Set<Object> seen = new HashSet<>();
+            for (Discovery.Found f : found) seen.add(f.key());
+            series.entrySet().removeIf(e -> {
+                if (seen.contains(e.getKey())) return false;
+                e.getValue().close();
+                return true;
+            });
+            lastFound = found;
+        }
         Optional<GpuSnapshot> g = gpu.map(GpuSampler::sample);
         lastGpu = g;
         Instant now = Instant.now();
@@ -71,8 +75,8 @@ public final class StatsCollector implements AutoCloseable {
                     s = new WorkerSeries(f.group(), f.instance(), f.opener().open(), alpha);
                     series.put(f.key(), s);
                     s.refresh();
-                } else if (refresh) {
-                    s.refresh();
+                } else if (refresh && s.populated()) {
+                    s.refresh(); // empty leaves are not workers: nothing of theirs is reported
                 }
                 if (!s.read(nanos)) {
                     series.remove(f.key()).close(); // removed meanwhile: the series ends quietly
@@ -103,5 +107,6 @@ public final class StatsCollector implements AutoCloseable {
     public synchronized void close() {
         series.values().forEach(WorkerSeries::close);
         series.clear();
+        discovery.close();
     }
 }
