@@ -239,7 +239,7 @@ public final class Report {
         md.append("| Round | ms/round | ± | B/round | us per cgroup | CPU % of one core at 1 Hz |\n");
         md.append("|---|---:|---:|---:|---:|---:|\n");
         scaleRow("sampling loop: 1000 x WorkerSeries.read, 100 x stats", series);
-        scaleRow("StatsCollector.collect (also lists the tree: what collectAllWorkers() costs)", collector);
+        scaleRow("StatsCollector.collect (also finds new and removed workers: what collectAllWorkers() costs)", collector);
         if (collector != null)
             targets.add(String.format(Locale.ROOT, "Scale: a round over 1000 cgroups takes %.2f ms with the collector "
                     + "(%.2f ms the sampling loop alone): %.2f %% of one core at 1 Hz", collector.ns / 1e6,

@@ -34,8 +34,9 @@ import java.util.concurrent.TimeUnit;
  *       files re-read ({@link WorkerSeries#read}), a {@link ProcessStats} built
  *       for each populated one (100);</li>
  *   <li>{@code collectorRound}: the library's {@link StatsCollector#collect},
- *       which also lists the tree each round (so new and removed workers are
- *       seen) - what {@code collectAllWorkers()} costs.</li>
+ *       which also finds new and removed workers (an inotify read each round;
+ *       the tree is listed again only after a change) - what
+ *       {@code collectAllWorkers()} costs.</li>
  * </ul>
  */
 @BenchmarkMode(Mode.AverageTime)
