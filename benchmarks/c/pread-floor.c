@@ -3,6 +3,7 @@
  * that the Java readers are compared with.
  *
  *   pread-floor [-t SECONDS] [-r ROUNDS] DIR FILE [SAMPLE_FILE...]
+ *   pread-floor [-t SECONDS] [-r ROUNDS] -l LIST
  *
  * For FILE in DIR (e.g. cpu.stat) it times, in a loop:
  *   - pread(fd, buf, 4096, 0) on an fd opened once (what a kept-open reader does);
@@ -15,6 +16,11 @@
  * Each measurement runs one warm-up round, then ROUNDS rounds of SECONDS each
  * (like JMH iterations); it reports the mean ns/op over the rounds, and the
  * lowest and highest round.  Output: one JSON object on stdout.
+ *
+ * With -l, LIST names one file per line (every stats file of every cgroup of
+ * a sampling round, cgroup.procs among them): all are opened once, and one op
+ * is one whole round, each file pread once (cgroup.procs to end of file).
+ * That is the floor of a heartbeat round over many workers.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -115,6 +121,8 @@ static long op_sample_open_read_close(void *ctx)
 }
 
 static volatile long sink;
+/* ops between two clock reads: many cheap ones, or one whole round (-l) */
+static int batch = 64;
 
 /* ns per op of one round of about `seconds`. */
 static double one_round(op_fn op, void *ctx, double seconds)
@@ -122,8 +130,8 @@ static double one_round(op_fn op, void *ctx, double seconds)
     double start = now_ns(), end = start + seconds * 1e9, t;
     long ops = 0;
     do {
-        for (int i = 0; i < 64; i++) sink += op(ctx);
-        ops += 64;
+        for (int i = 0; i < batch; i++) sink += op(ctx);
+        ops += batch;
         t = now_ns();
     } while (t < end);
     return (t - start) / (double)ops;
@@ -157,18 +165,64 @@ static void json_string(const char *s)
     putchar('"');
 }
 
+/* -l LIST: one op = every listed file pread once. */
+static int round_floor(const char *list)
+{
+    FILE *f = fopen(list, "r");
+    if (!f) die("open", list);
+    struct many m = { 0, NULL, NULL };
+    int cap = 0;
+    char *line = NULL;
+    size_t len = 0;
+    ssize_t got;
+    while ((got = getline(&line, &len, f)) > 0) {
+        if (line[got - 1] == '\n') line[--got] = '\0';
+        if (got == 0) continue;
+        if (m.n == cap) {
+            cap = cap ? cap * 2 : 1024;
+            m.fds = realloc(m.fds, (size_t)cap * sizeof *m.fds);
+            m.paths = realloc(m.paths, (size_t)cap * sizeof *m.paths);
+            if (!m.fds || !m.paths) die("realloc", list);
+        }
+        m.paths[m.n] = strdup(line);
+        m.fds[m.n] = open(line, O_RDONLY | O_CLOEXEC);
+        if (m.fds[m.n] < 0) die("open", line);
+        m.n++;
+    }
+    free(line);
+    fclose(f);
+    batch = 1;
+    printf("{\"list\": ");
+    json_string(list);
+    printf(", \"round_seconds\": %g, \"rounds\": %d,\n \"round\": {\"files\": %d, \"bytes\": %ld, ",
+           round_seconds, rounds, m.n, op_sample_pread(&m));
+    print_result("pread", measure(op_sample_pread, &m));
+    printf("}}\n");
+    for (int i = 0; i < m.n; i++) {
+        close(m.fds[i]);
+        free((void *)m.paths[i]);
+    }
+    free(m.fds);
+    free(m.paths);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     int opt;
-    while ((opt = getopt(argc, argv, "t:r:")) != -1) {
+    const char *list = NULL;
+    while ((opt = getopt(argc, argv, "t:r:l:")) != -1) {
         switch (opt) {
         case 't': round_seconds = atof(optarg); break;
         case 'r': rounds = atoi(optarg); break;
+        case 'l': list = optarg; break;
         default:
             fprintf(stderr, "usage: %s [-t SECONDS] [-r ROUNDS] DIR FILE [SAMPLE_FILE...]\n", argv[0]);
             return 2;
         }
     }
+    if (list)
+        return round_floor(list);
     if (argc - optind < 2 || argc - optind - 1 > MAX_FILES || round_seconds <= 0 || rounds < 1) {
         fprintf(stderr, "usage: %s [-t SECONDS] [-r ROUNDS] DIR FILE [SAMPLE_FILE...] (at most %d files)\n", argv[0], MAX_FILES);
         return 2;

@@ -1,5 +1,6 @@
 package dev.rbee.hive.monitor.bench;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rbee.hive.monitor.ProcessStats;
@@ -20,8 +21,8 @@ import java.util.Optional;
  * The figures of a benchmark run that JMH does not make, on the same files
  * the JMH benchmarks read (the live cgroup and the tmpfs fixture):
  * <ul>
- *   <li>the C floor: runs {@code pread-floor} on cpu.stat and on the files of
- *       one sample;</li>
+ *   <li>the C floor: runs {@code pread-floor} on cpu.stat, on the files of
+ *       one sample, and on every file of one ScaleBench round;</li>
  *   <li>the size of a sample's result: the bytes of the objects that one
  *       {@link WorkerSeries#stats} call newly creates and that the returned
  *       {@link ProcessStats} holds (measured with JOL: the graph of two
@@ -60,8 +61,39 @@ public final class Floor {
                 System.out.println("# result size, " + source + ": " + sizes.get(source));
             }
         }
+        floor.set("scale_round", roundFloor(json, bin, seconds, rounds));
         Files.createDirectories(out.toAbsolutePath().getParent());
         json.writerWithDefaultPrettyPrinter().writeValue(out.toFile(), root);
+    }
+
+    /**
+     * The C floor of one ScaleBench round: the same tree (1000 leaves, a
+     * sleeper in every 10th), every file the Java reader keeps open for each
+     * leaf (the stats files that exist, and cgroup.procs) pread once.
+     */
+    static JsonNode roundFloor(ObjectMapper json, Path bin, String seconds, String rounds) throws Exception {
+        try (BenchCgroups cgroups = BenchCgroups.create()) {
+            List<String> files = new ArrayList<>();
+            for (Path leaf : ScaleBench.tree(cgroups)) {
+                for (var f : dev.rbee.hive.monitor.stats.CgroupReader.statFiles())
+                    if (Files.exists(leaf.resolve(f.name()))) files.add(leaf.resolve(f.name()).toString());
+                files.add(leaf.resolve("cgroup.procs").toString());
+            }
+            Path list = Files.createTempFile("scale-round", ".list");
+            try {
+                Files.write(list, files);
+                List<String> cmd = List.of(bin.toString(), "-t", seconds, "-r", rounds, "-l", list.toString());
+                System.out.println("# C floor, a whole round: " + files.size() + " files of " + ScaleBench.GROUPS * ScaleBench.PER_GROUP
+                        + " cgroups");
+                Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+                String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                if (p.waitFor() != 0) throw new IOException(bin + " -l failed (exit " + p.exitValue() + ")");
+                System.out.print(text);
+                return json.readTree(text).path("round");
+            } finally {
+                Files.deleteIfExists(list);
+            }
+        }
     }
 
     /**

@@ -51,19 +51,27 @@ public class ScaleBench {
     private StatsCollector collector;
     private final List<ProcessStats> out = new ArrayList<>();
 
+    /** Makes the benchmark's tree under {@code cgroups}: its leaves, a sleeper in every 10th (Floor uses it too). */
+    static List<Path> tree(BenchCgroups cgroups) throws IOException {
+        List<Path> leaves = new ArrayList<>();
+        for (int g = 0, n = 0; g < GROUPS; g++) {
+            for (int i = 0; i < PER_GROUP; i++, n++) {
+                Path leaf = cgroups.cgroup(String.format("scale/g%02d/w%03d", g, i));
+                if (n % SLEEPER_EVERY == 0) cgroups.sleeperIn(leaf);
+                leaves.add(leaf);
+            }
+        }
+        return leaves;
+    }
+
     @Setup(Level.Trial)
     public void setUp() throws IOException {
         cgroups = BenchCgroups.create();
         long t0 = System.nanoTime();
-        int n = 0;
-        for (int g = 0; g < GROUPS; g++) {
-            for (int i = 0; i < PER_GROUP; i++, n++) {
-                String group = String.format("g%02d", g), instance = String.format("w%03d", i);
-                Path leaf = cgroups.cgroup("scale/" + group + "/" + instance);
-                if (n % SLEEPER_EVERY == 0) cgroups.sleeperIn(leaf);
-                series.add(new WorkerSeries(group, instance, leaf, 1.0));
-            }
-        }
+        List<Path> leaves = tree(cgroups);
+        int n = leaves.size();
+        for (Path leaf : leaves)
+            series.add(new WorkerSeries(leaf.getParent().getFileName().toString(), leaf.getFileName().toString(), leaf, 1.0));
         collector = new StatsCollector(new CgroupTree(cgroups.root().resolve("scale")), 1.0, Optional.empty());
         // first rounds: rates exist from the second sample on, main processes found
         seriesRound();
