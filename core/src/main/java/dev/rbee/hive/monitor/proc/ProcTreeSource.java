@@ -1,5 +1,6 @@
 package dev.rbee.hive.monitor.proc;
 
+import dev.rbee.hive.monitor.internal.Libc;
 import dev.rbee.hive.monitor.stats.AsciiBuffer;
 import dev.rbee.hive.monitor.stats.CgroupCounters;
 import dev.rbee.hive.monitor.stats.CgroupCounters.Field;
@@ -22,7 +23,8 @@ import java.util.Set;
  */
 public final class ProcTreeSource implements CounterSource {
     public static final String NO_CGROUP = "process-tree backend: no cgroup";
-    private static final long PAGE = 4096;
+    /** statm counts pages, whose size depends on the kernel (aarch64: 4, 16 or 64 KiB). */
+    private static final long PAGE = Libc.pageSize();
     private static final byte[][] IO_KEYS = AsciiBuffer.names("read_bytes:", "write_bytes:");
 
     private final ProcessTable table;
