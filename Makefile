@@ -44,6 +44,12 @@ run: build
 host-test: deps
 	$(MVN) install
 	$(MAKE) --no-print-directory smoke
+	$(MAKE) --no-print-directory example-test
+
+# examples/mini-hive, a separate Maven project, against the library that host-test
+# (or make) installed in the local repository: the way an embedder uses it.
+example-test:
+	$(MVN) -f examples/mini-hive/pom.xml verify
 
 smoke:
 	@out=$$(bin/rbee-mon run --group demo --instance 1 --quiet -- /bin/cat /proc/self/cgroup); \
