@@ -49,7 +49,7 @@ class ProcTreeSourceFixtureTest {
         process(MAIN, 0, 10, 0, 500);
         process(CHILD, MAIN, 50, 0, 600);
         assertEquals(60, cpuTicks());
-        Files.walk(proc.resolve(Long.toString(CHILD))).sorted(Comparator.reverseOrder()).forEach(ProcTreeSourceFixtureTest::delete);
+        gone(CHILD);
         process(MAIN, 0, 30, 50, 500); // reaped: the child's 50 ticks are now in the main process's cutime
         assertEquals(80, cpuTicks());
     }
@@ -59,7 +59,7 @@ class ProcTreeSourceFixtureTest {
         process(MAIN, 0, 10, 0, 500);
         process(CHILD, OUTSIDE_REAPER, 50, 0, 600); // re-parented, still in the main process's session
         assertEquals(60, cpuTicks());
-        Files.walk(proc.resolve(Long.toString(CHILD))).sorted(Comparator.reverseOrder()).forEach(ProcTreeSourceFixtureTest::delete);
+        gone(CHILD);
         process(MAIN, 0, 30, 0, 500);
         assertEquals(80, cpuTicks(), "the gone child's 50 kept, plus the main process's own 30");
     }
@@ -70,7 +70,7 @@ class ProcTreeSourceFixtureTest {
         process(CHILD, MAIN, 50, 0, 600);
         assertEquals(60, cpuTicks());
         // Read between the child's reaping and its parent's next read: the child is gone, the cutime not yet there.
-        Files.walk(proc.resolve(Long.toString(CHILD))).sorted(Comparator.reverseOrder()).forEach(ProcTreeSourceFixtureTest::delete);
+        gone(CHILD);
         assertEquals(60, cpuTicks());
     }
 
@@ -90,11 +90,12 @@ class ProcTreeSourceFixtureTest {
         Files.writeString(dir.resolve("io"), "read_bytes: 0\nwrite_bytes: 0\n");
     }
 
-    private static void delete(Path p) {
-        try {
-            Files.delete(p);
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+    /** The process is reaped: its /proc directory is gone. */
+    private void gone(long pid) throws IOException {
+        Path dir = proc.resolve(Long.toString(pid));
+        try (Stream<Path> s = Files.list(dir)) {
+            for (Path f : s.toList()) Files.delete(f);
         }
+        Files.delete(dir);
     }
 }

@@ -55,28 +55,16 @@ class LauncherProtocolTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"x86_64", "aarch64"})
     void joinedLineCarriesAPidfdOfTheLauncherAndEndOfFileMeansExec(String arch) throws Exception {
-        List<String> cmd = launcher(arch);
-        try (StatusSocket status = StatusSocket.open()) {
-            cmd.addAll(List.of("--status-socket", status.address(), "--no-cgroup", "--", "/bin/sleep", "100"));
-            Process p = start(cmd);
-            try {
-                StatusSocket.Message m = status.await(p, 60_000);
-                try {
-                    assertEquals("J " + p.pid() + "\n", m.text(), "J, then end-of-file: the exec happened");
-                    assertTrue(m.pidfd() >= 0, "a pidfd came with J (" + arch + ")");
-                    String info = Files.readString(Path.of("/proc/self/fdinfo/" + m.pidfd()));
-                    assertTrue(info.contains("Pid:\t" + p.pid() + "\n"), "the pidfd names the launcher's pid: " + info);
-                    assertEquals(Path.of("/bin/sleep").toRealPath(), Path.of("/proc/" + p.pid() + "/exe").toRealPath(),
-                            "the pid now runs the target, natively");
-                    assertEquals(0, Libc.pidfdSendSignal(m.pidfd(), 9));
-                    assertTrue(p.waitFor(30, TimeUnit.SECONDS));
-                    assertEquals(128 + 9, p.exitValue(), "the signal sent through the pidfd reached the worker");
-                } finally {
-                    m.closePidfd();
-                }
-            } finally {
-                p.destroyForcibly().waitFor();
-            }
+        try (Launch l = launch(arch, "--no-cgroup", "--", "/bin/sleep", "100")) {
+            long pid = l.process().pid();
+            assertEquals("J " + pid + "\n", l.report(), "J, then end-of-file: the exec happened");
+            assertTrue(l.pidfd() >= 0, "a pidfd came with J (" + arch + ")");
+            String info = Files.readString(Path.of("/proc/self/fdinfo/" + l.pidfd()));
+            assertTrue(info.contains("Pid:\t" + pid + "\n"), "the pidfd names the launcher's pid: " + info);
+            assertEquals(Path.of("/bin/sleep").toRealPath(), Path.of("/proc/" + pid + "/exe").toRealPath(),
+                    "the pid now runs the target, natively");
+            assertEquals(0, Libc.pidfdSendSignal(l.pidfd(), 9));
+            assertEquals(128 + 9, l.exit(), "the signal sent through the pidfd reached the worker");
         }
     }
 
@@ -84,9 +72,7 @@ class LauncherProtocolTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"x86_64", "aarch64"})
     void statusFdThatIsNoSocketGetsTheLineAlone(String arch) throws Exception {
-        List<String> cmd = launcher(arch);
-        cmd.addAll(List.of("--status-fd", "1", "--no-cgroup", "--", "/bin/true"));
-        Result r = run(cmd);
+        Result r = run(arch, "--status-fd", "1", "--no-cgroup", "--", "/bin/true");
         assertEquals("J " + r.pid + "\n", r.stdout, "J on fd 1, which then closes at exec (close-on-exec)");
         assertEquals(0, r.exit, r.stderr);
     }
@@ -94,19 +80,9 @@ class LauncherProtocolTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"x86_64", "aarch64"})
     void execOfAMissingProgramIsEnoentAnd127(String arch) throws Exception {
-        List<String> cmd = launcher(arch);
-        try (StatusSocket status = StatusSocket.open()) {
-            cmd.addAll(List.of("--status-socket", status.address(), "--no-cgroup", "--", "/nonexistent/rbee-worker"));
-            Process p = start(cmd);
-            try {
-                StatusSocket.Message m = status.await(p, 60_000);
-                m.closePidfd();
-                assertEquals("J " + p.pid() + "\nE exec 2 ENOENT\n", m.text());
-                assertTrue(p.waitFor(30, TimeUnit.SECONDS));
-                assertEquals(127, p.exitValue());
-            } finally {
-                p.destroyForcibly().waitFor();
-            }
+        try (Launch l = launch(arch, "--no-cgroup", "--", "/nonexistent/rbee-worker")) {
+            assertEquals("J " + l.process().pid() + "\nE exec 2 ENOENT\n", l.report());
+            assertEquals(127, l.exit());
         }
     }
 
@@ -114,53 +90,29 @@ class LauncherProtocolTest {
     @ValueSource(strings = {"x86_64", "aarch64"})
     void badArgumentsAreEArgsAnd125(String arch) throws Exception {
         // Before the status channel exists the line goes to stderr ...
-        List<String> unknown = launcher(arch);
-        unknown.addAll(List.of("--no-such-option", "--no-cgroup", "--", "/bin/true"));
-        Result r = run(unknown);
-        assertEquals("rbee-launch: E args 22 EINVAL\n", r.stderr);
-        assertEquals(125, r.exit);
-        List<String> range = launcher(arch);
-        range.addAll(List.of("--oom-score-adj", "5000", "--no-cgroup", "--", "/bin/true"));
-        r = run(range);
-        assertEquals("rbee-launch: E args 22 EINVAL\n", r.stderr);
-        assertEquals(125, r.exit);
+        for (String[] bad : new String[][] {{"--no-such-option", "--no-cgroup"}, {"--oom-score-adj", "5000", "--no-cgroup"}}) {
+            List<String> args = new ArrayList<>(List.of(bad));
+            args.addAll(List.of("--", "/bin/true"));
+            Result r = run(arch, args.toArray(String[]::new));
+            assertEquals("rbee-launch: E args 22 EINVAL\n", r.stderr, String.join(" ", bad));
+            assertEquals(125, r.exit);
+        }
         // ... after it, over the channel: neither --cgroup nor --no-cgroup.
-        List<String> neither = launcher(arch);
-        try (StatusSocket status = StatusSocket.open()) {
-            neither.addAll(List.of("--status-socket", status.address(), "--", "/bin/true"));
-            Process p = start(neither);
-            try {
-                StatusSocket.Message m = status.await(p, 60_000);
-                m.closePidfd();
-                assertEquals("E args 22 EINVAL\n", m.text());
-                assertTrue(p.waitFor(30, TimeUnit.SECONDS));
-                assertEquals(125, p.exitValue());
-            } finally {
-                p.destroyForcibly().waitFor();
-            }
+        try (Launch l = launch(arch, "--", "/bin/true")) {
+            assertEquals("E args 22 EINVAL\n", l.report());
+            assertEquals(125, l.exit());
         }
     }
 
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"x86_64", "aarch64"})
     void aDirectoryOutsideCgroup2IsRefusedAndTheTargetNeverRuns(String arch) throws Exception {
-        List<String> cmd = launcher(arch);
         Path dir = Files.createTempDirectory("rbee-not-cgroup-");
         Path marker = dir.resolve("ran");
-        try (StatusSocket status = StatusSocket.open()) {
-            cmd.addAll(List.of("--status-socket", status.address(), "--cgroup", dir.toString(),
-                    "--", "/bin/sh", "-c", "echo ran > " + marker));
-            Process p = start(cmd);
-            try {
-                StatusSocket.Message m = status.await(p, 60_000);
-                m.closePidfd();
-                assertEquals("E join 124 EMEDIUMTYPE\n", m.text());
-                assertTrue(p.waitFor(30, TimeUnit.SECONDS));
-                assertEquals(125, p.exitValue());
-                assertFalse(Files.exists(marker), "the target never ran");
-            } finally {
-                p.destroyForcibly().waitFor();
-            }
+        try (Launch l = launch(arch, "--cgroup", dir.toString(), "--", "/bin/sh", "-c", "echo ran > " + marker)) {
+            assertEquals("E join 124 EMEDIUMTYPE\n", l.report());
+            assertEquals(125, l.exit());
+            assertFalse(Files.exists(marker), "the target never ran");
         } finally {
             Files.deleteIfExists(marker);
             Files.delete(dir);
@@ -170,25 +122,15 @@ class LauncherProtocolTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"x86_64", "aarch64"})
     void joinsARealCgroup2LeafBeforeExec(String arch) throws Exception {
-        List<String> cmd = launcher(arch);
         Path mount = TestEnv.cgroupMount();
         Path leaf = mount.resolve("rbee-test-launcher-" + arch + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 16));
         Files.createDirectory(leaf);
-        try (StatusSocket status = StatusSocket.open()) {
-            cmd.addAll(List.of("--status-socket", status.address(), "--cgroup", leaf.toString(), "--", "/bin/cat", "/proc/self/cgroup"));
-            Process p = start(cmd);
-            try {
-                StatusSocket.Message m = status.await(p, 60_000);
-                m.closePidfd();
-                assertEquals("J " + p.pid() + "\n", m.text());
-                String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-                assertTrue(p.waitFor(30, TimeUnit.SECONDS));
-                assertEquals(0, p.exitValue());
-                assertTrue(out.lines().anyMatch(l -> l.equals("0::/" + mount.relativize(leaf))),
-                        "the target ran inside " + leaf + ": " + out);
-            } finally {
-                p.destroyForcibly().waitFor();
-            }
+        try (Launch l = launch(arch, "--cgroup", leaf.toString(), "--", "/bin/cat", "/proc/self/cgroup")) {
+            assertEquals("J " + l.process().pid() + "\n", l.report());
+            String out = new String(l.process().getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(0, l.exit());
+            assertTrue(out.lines().anyMatch(line -> line.equals("0::/" + mount.relativize(leaf))),
+                    "the target ran inside " + leaf + ": " + out);
         } finally {
             TestEnv.destroyTree(leaf);
         }
@@ -231,14 +173,46 @@ class LauncherProtocolTest {
         }
     }
 
-    private static Process start(List<String> cmd) throws IOException {
-        return new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    /**
+     * The launcher for {@code arch} started with a status socket and {@code args}, its
+     * report read to end-of-file (exec, or its exit).  Closing it closes the pidfd and
+     * kills what still runs.
+     */
+    private record Launch(Process process, String report, int pidfd) implements AutoCloseable {
+        int exit() throws InterruptedException {
+            assertTrue(process.waitFor(30, TimeUnit.SECONDS), "still running: " + process);
+            return process.exitValue();
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            if (pidfd >= 0) Libc.close(pidfd);
+            process.destroyForcibly().waitFor();
+        }
+    }
+
+    private static Launch launch(String arch, String... args) throws Exception {
+        List<String> cmd = launcher(arch);
+        try (StatusSocket status = StatusSocket.open()) {
+            cmd.addAll(List.of("--status-socket", status.address()));
+            cmd.addAll(List.of(args));
+            Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            try {
+                StatusSocket.Message m = status.await(p, 60_000);
+                return new Launch(p, m.text(), m.pidfd());
+            } catch (Exception | Error e) {
+                p.destroyForcibly().waitFor();
+                throw e;
+            }
+        }
     }
 
     private record Result(long pid, int exit, String stdout, String stderr) {}
 
-    /** Runs to the end; stdout and stderr are small here, so reading one after the other cannot block. */
-    private static Result run(List<String> cmd) throws Exception {
+    /** Runs the launcher for {@code arch} with {@code args} to the end; its output is small, so reading one stream after the other cannot block. */
+    private static Result run(String arch, String... args) throws Exception {
+        List<String> cmd = launcher(arch);
+        cmd.addAll(List.of(args));
         Process p = new ProcessBuilder(cmd).start();
         try {
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
