@@ -69,8 +69,9 @@ public final class PortableSource implements CounterSource {
         if (cpuKnown) {
             reportedNanos = Math.max(reportedNanos, cpuNanos + exitedNanos);
             into.set(Field.CPU_USAGE_USEC, reportedNanos / 1000);
+        } else {
+            into.absent(Field.CPU_USAGE_USEC, "portable backend: the OS did not give the CPU time of every process");
         }
-        else into.absent(Field.CPU_USAGE_USEC, "portable backend: the OS did not give the CPU time of every process");
         if (rssKnown) into.set(Field.MEMORY_ANON, rss);
         else into.absent(Field.MEMORY_ANON, ResidentMemory.unsupportedReason() != null ? ResidentMemory.unsupportedReason()
                 : "portable backend: resident memory not readable for every process");

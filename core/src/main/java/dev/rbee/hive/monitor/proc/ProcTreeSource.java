@@ -27,7 +27,9 @@ import java.util.Set;
  * A member reaped by a process outside the tree (re-parented to init or a
  * subreaper) takes its time away with it: its last seen time is kept here.  The
  * tree is read one process at a time, so an exit between two reads can still
- * show a lower sum for one round: the total reported never falls below the last.
+ * show a lower sum for one round, and a parent that ignores SIGCHLD has its
+ * children reaped by the kernel, their time added nowhere: the total reported
+ * never falls below the last.
  */
 public final class ProcTreeSource implements CounterSource {
     public static final String NO_CGROUP = "process-tree backend: no cgroup";
