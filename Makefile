@@ -10,10 +10,15 @@ export JAVA_HOME := $(JDK)
 # Maven 3.8 on a new JDK warns about sun.misc.Unsafe; keep the output readable.
 export MAVEN_OPTS ?= --sun-misc-unsafe-memory-access=allow
 MVN       := mvn -B -ntp
-# gcc/libc6-dev: the launcher and the static test programs; tmux: the `top` test.
-DEB_TOOLS := gcc make maven libc6-dev tmux
+# gcc/libc6-dev: the launcher and the static test programs; tmux: the `top` test;
+# the cross compiler: the jar's second launcher (aarch64 on x86-64, x86-64 on aarch64).
+CROSS_GCC := $(if $(filter aarch64,$(shell uname -m)),gcc-x86-64-linux-gnu,gcc-aarch64-linux-gnu)
+DEB_TOOLS := gcc make maven libc6-dev tmux $(CROSS_GCC)
+# qemu-user runs the second launcher's protocol tests (LauncherProtocolTest); where
+# it cannot be installed those tests are skipped, saying so, and the build goes on.
+DEB_OPTIONAL := qemu-user-static
 
-.PHONY: all build deps run test host-test smoke gpu-check clean
+.PHONY: all build deps run test host-test smoke example-test gpu-check clean
 
 all: build
 
@@ -24,6 +29,10 @@ deps:
 	  if [ "$$(id -u)" = 0 ]; then echo "installing:$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	  else echo "missing Debian packages:$$missing (run: sudo apt-get install$$missing)" >&2; exit 1; fi; \
 	fi
+	@for p in $(DEB_OPTIONAL); do dpkg -s $$p >/dev/null 2>&1 && continue; \
+	  if [ "$$(id -u)" = 0 ] && { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$p; }; then :; \
+	  else echo "deps: $$p not installed: the tests that need it are skipped" >&2; fi; \
+	done
 
 build: deps
 	$(MVN) -q install -DskipTests
@@ -35,6 +44,12 @@ run: build
 host-test: deps
 	$(MVN) install
 	$(MAKE) --no-print-directory smoke
+	$(MAKE) --no-print-directory example-test
+
+# examples/mini-hive, a separate Maven project, against the library that host-test
+# (or make) installed in the local repository: the way an embedder uses it.
+example-test:
+	$(MVN) -f examples/mini-hive/pom.xml verify
 
 smoke:
 	@out=$$(bin/rbee-mon run --group demo --instance 1 --quiet -- /bin/cat /proc/self/cgroup); \

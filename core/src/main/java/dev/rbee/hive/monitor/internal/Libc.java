@@ -475,4 +475,16 @@ public final class Libc {
         if (t instanceof Error e) throw e;
         return new IllegalStateException(t);
     }
+
+    /**
+     * Bytes per memory page (sysconf _SC_PAGESIZE), for figures the kernel gives in
+     * pages: 4 KiB on x86-64, but 4, 16 or 64 KiB on aarch64 kernels.
+     */
+    public static long pageSize() {
+        try {
+            return (long) SYSCONF.invokeExact(30 /* _SC_PAGESIZE */);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
 }
