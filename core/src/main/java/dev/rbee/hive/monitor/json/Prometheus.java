@@ -11,28 +11,112 @@ import java.util.OptionalDouble;
 import java.util.OptionalLong;
 
 /**
- * A {@link Snapshot} in the Prometheus text exposition format, version 0.0.4.
+ * A {@link Snapshot} in the Prometheus text exposition format 0.0.4, or in
+ * OpenMetrics 1.0 when the scraper asks for it ({@link Format#negotiate}).
  *
  * <p>Names follow the Prometheus rules: base units (seconds, bytes, ratios
  * 0..1), counters end in {@code _total}, each family has its HELP and TYPE
  * lines before its samples, and workers are told apart by the labels
- * {@code group} and {@code instance}.  A value the kernel did not give is not
+ * {@code group} and {@code worker} (never {@code instance} or {@code job}:
+ * Prometheus sets those to the scrape target and would rename ours to
+ * {@code exported_instance}).  A value the kernel did not give is not
  * emitted (never a made-up 0); a family without any sample is left out.
  * Raw counters only: rates are for PromQL's {@code rate()}.
+ *
+ * <p>Hand-written rather than Prometheus client_java 1.x: every value comes
+ * from one immutable {@link Snapshot} per scrape (nothing to register or
+ * update), the two formats differ in three details (counter and info family
+ * names, {@code # EOF}, HELP escaping), and this writer is what
+ * {@code promtool check metrics} and a real Prometheus are tested against.
  */
 public final class Prometheus {
-    /** The Content-Type of this format. */
+    /** The Content-Type of the text format 0.0.4. */
     public static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+    /** The Content-Type of OpenMetrics 1.0. */
+    public static final String OPENMETRICS_CONTENT_TYPE = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
     private static final double MIB = 1024.0 * 1024.0;
 
     private Prometheus() {}
 
+    /** The two exposition formats. */
+    public enum Format {
+        TEXT(CONTENT_TYPE), OPENMETRICS(OPENMETRICS_CONTENT_TYPE);
+
+        private final String contentType;
+
+        Format(String contentType) {
+            this.contentType = contentType;
+        }
+
+        public String contentType() {
+            return contentType;
+        }
+
+        /**
+         * OpenMetrics when the Accept header ranks it at least as high as the
+         * text format (Prometheus sends {@code application/openmetrics-text;version=1.0.0,...,text/plain;version=0.0.4;q=0.5}),
+         * else the text format 0.0.4 (also for no header, or a garbled one).
+         */
+        public static Format negotiate(String accept) {
+            if (accept == null) return TEXT;
+            double om = -1, text = -1;
+            for (String range : accept.split(",")) {
+                String[] parts = range.split(";");
+                String type = parts[0].strip().toLowerCase(java.util.Locale.ROOT);
+                double q = 1;
+                for (int i = 1; i < parts.length; i++) {
+                    String p = parts[i].strip();
+                    if (p.regionMatches(true, 0, "q=", 0, 2)) {
+                        try {
+                            q = Double.parseDouble(p.substring(2).strip());
+                        } catch (NumberFormatException e) {
+                            q = 0;
+                        }
+                    }
+                }
+                if (type.equals("application/openmetrics-text")) om = Math.max(om, q);
+                else if (type.equals("text/plain") || type.equals("text/*") || type.equals("*/*")) text = Math.max(text, q);
+            }
+            return om > 0 && om >= text ? OPENMETRICS : TEXT;
+        }
+    }
+
+    /**
+     * What a scrape adds to the snapshot: the format, this program's version
+     * (for {@code rbee_build_info}) and when the scrape began ({@link System#nanoTime},
+     * for {@code rbee_scrape_duration_seconds}).
+     */
+    public record Scrape(Format format, String version, long startNanos) {
+        public Scrape {
+            java.util.Objects.requireNonNull(format, "format");
+            java.util.Objects.requireNonNull(version, "version");
+        }
+
+        /** The text format, version "unknown", starting now. */
+        public static Scrape text() {
+            return new Scrape(Format.TEXT, "unknown", System.nanoTime());
+        }
+    }
+
+    /** {@link #metrics(Snapshot, Scrape)} in the text format 0.0.4. */
     public static String metrics(Snapshot s) {
+        return metrics(s, Scrape.text());
+    }
+
+    public static String metrics(Snapshot s, Scrape scrape) {
         List<Family> families = new ArrayList<>();
         List<ProcessStats> ws = s.workers();
+        boolean om = scrape.format() == Format.OPENMETRICS;
 
-        Family f = family(families, "rbee_worker_cpu_usage_seconds_total", "counter",
+        Family f = family(families, "rbee_worker_info", "info",
+                "One series per worker, value 1: its pid, model (when known) and the monitor's backend.");
+        String backend = escapeLabel(s.backend().kind().name().toLowerCase(java.util.Locale.ROOT));
+        for (ProcessStats w : ws)
+            f.sample(labels(w) + ",pid=\"" + w.pid() + "\"" + w.model().map(m -> ",model=\"" + escapeLabel(m) + "\"").orElse("")
+                    + ",backend=\"" + backend + "\"", "1");
+
+        f = family(families, "rbee_worker_cpu_usage_seconds_total", "counter",
                 "CPU time used by the worker's cgroup (cpu.stat usage_usec).");
         for (ProcessStats w : ws) f.usec(w, w.counters().get(Field.CPU_USAGE_USEC));
         f = family(families, "rbee_worker_cpu_user_seconds_total", "counter", "User CPU time (cpu.stat user_usec).");
@@ -109,6 +193,10 @@ public final class Prometheus {
                 "When the last sampling round was taken, seconds since the Unix epoch.");
         f.sample("", number(s.timestamp().toEpochMilli() / 1000.0));
 
+        f = family(families, "rbee_build_info", "info", "The rbee-mon build, value 1.");
+        f.sample("version=\"" + escapeLabel(scrape.version()) + "\",java_version=\"" + escapeLabel(Runtime.version().toString())
+                + "\"", "1");
+
         f = family(families, "rbee_node_cpu_ratio", "gauge", "Busy share of all the node's CPUs, 0..1 (/proc/stat).");
         f.ratio("", s.node().cpuPct());
         f = family(families, "rbee_node_memory_used_bytes", "gauge", "MemTotal - MemAvailable (/proc/meminfo).");
@@ -126,8 +214,14 @@ public final class Prometheus {
         for (GpuDevice d : s.node().gpus())
             if (d.temperatureC().isPresent()) f.sample(gpuLabels(d), Integer.toString(d.temperatureC().getAsInt()));
 
-        StringBuilder out = new StringBuilder(4096);
-        for (Family fam : families) fam.appendTo(out);
+        StringBuilder out = new StringBuilder(256 + ws.size() * 2048);
+        for (Family fam : families) fam.appendTo(out, om);
+        // Last, so that it covers the writing of everything above.
+        f = new Family("rbee_scrape_duration_seconds", "gauge",
+                "Time this exposition took to build, up to this line (the sampling itself runs on its own interval).");
+        f.sample("", number((System.nanoTime() - scrape.startNanos()) / 1e9));
+        f.appendTo(out, om);
+        if (om) out.append("# EOF\n");
         return out.toString();
     }
 
@@ -138,7 +232,7 @@ public final class Prometheus {
     }
 
     private static String labels(ProcessStats w) {
-        return "group=\"" + escapeLabel(w.group()) + "\",instance=\"" + escapeLabel(w.instance()) + "\"";
+        return "group=\"" + escapeLabel(w.group()) + "\",worker=\"" + escapeLabel(w.instance()) + "\"";
     }
 
     private static String gpuLabels(GpuDevice d) {
@@ -160,9 +254,10 @@ public final class Prometheus {
         return b.toString();
     }
 
-    /** HELP text: backslash and line feed escaped. */
-    static String escapeHelp(String v) {
-        return v.replace("\\", "\\\\").replace("\n", "\\n");
+    /** HELP text: backslash and line feed escaped; in OpenMetrics the double quote too. */
+    static String escapeHelp(String v, boolean om) {
+        String e = v.replace("\\", "\\\\").replace("\n", "\\n");
+        return om ? e.replace("\"", "\\\"") : e;
     }
 
     /** Microseconds as exact decimal seconds ("12.000345"). */
@@ -219,10 +314,19 @@ public final class Prometheus {
             if (pct.isPresent()) sample(labels, number(pct.getAsDouble() / 100.0));
         }
 
-        void appendTo(StringBuilder out) {
+        /**
+         * OpenMetrics names a family without the suffix its samples carry
+         * ({@code _total} of a counter, {@code _info} of an info) and knows the
+         * type info; the text format 0.0.4 has an info series as a gauge.
+         */
+        void appendTo(StringBuilder out, boolean om) {
             if (samples.isEmpty()) return;
-            out.append("# HELP ").append(name).append(' ').append(escapeHelp(help)).append('\n');
-            out.append("# TYPE ").append(name).append(' ').append(type).append('\n');
+            String family = name, t = type;
+            if (om && type.equals("counter")) family = name.substring(0, name.length() - "_total".length());
+            else if (om && type.equals("info")) family = name.substring(0, name.length() - "_info".length());
+            else if (!om && type.equals("info")) t = "gauge";
+            out.append("# HELP ").append(family).append(' ').append(escapeHelp(help, om)).append('\n');
+            out.append("# TYPE ").append(family).append(' ').append(t).append('\n');
             out.append(samples);
         }
     }
