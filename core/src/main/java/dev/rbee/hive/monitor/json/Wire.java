@@ -31,9 +31,11 @@ import java.util.OptionalLong;
  */
 public final class Wire {
     private static final ObjectMapper MAPPER = new ObjectMapper();
-    /** Class-path resources: JSON Schema (draft 2020-12) of the heartbeat and of the worker list. */
-    public static final String HIVE_TELEMETRY_SCHEMA = "/dev/rbee/hive/monitor/json/hive-telemetry.schema.json",
-            WORKERS_SCHEMA = "/dev/rbee/hive/monitor/json/workers.schema.json";
+    /** The JSON Schema (draft 2020-12) of the wire format, a class-path resource: one file, two documents. */
+    public static final String SCHEMA = "/dev/rbee/hive/monitor/json/wire.schema.json";
+    /** Pointers into {@link #SCHEMA}: the heartbeat and the worker list of {@code GET /v1/workers}. */
+    public static final String HIVE_TELEMETRY_SCHEMA = SCHEMA + "#/$defs/hiveTelemetry",
+            WORKERS_SCHEMA = SCHEMA + "#/$defs/workerList";
 
     private Wire() {}
 
