@@ -12,6 +12,9 @@ export MAVEN_OPTS ?= --sun-misc-unsafe-memory-access=allow
 MVN       := mvn -B -ntp
 # gcc/libc6-dev: the launcher and the static test programs; tmux: the `top` test.
 DEB_TOOLS := gcc make maven libc6-dev tmux
+# prometheus: promtool and a real Prometheus for the serve tests (RealPrometheusTest). Installed
+# without its recommends (node-exporter and friends); policy-rc.d/no systemd keeps its service stopped.
+DEB_NORECOMMENDS := prometheus
 
 .PHONY: all build deps run test host-test smoke gpu-check clean
 
@@ -20,9 +23,12 @@ all: build
 # Debian packages the build needs: installed when we are root, else named.
 deps:
 	@missing=""; for p in $(DEB_TOOLS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then echo "installing:$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
-	  else echo "missing Debian packages:$$missing (run: sudo apt-get install$$missing)" >&2; exit 1; fi; \
+	norec=""; for p in $(DEB_NORECOMMENDS); do dpkg -s $$p >/dev/null 2>&1 || norec="$$norec $$p"; done; \
+	if [ -n "$$missing$$norec" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then echo "installing:$$missing$$norec"; apt-get update -qq && \
+	    { [ -z "$$missing" ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; } && \
+	    { [ -z "$$norec" ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$norec; }; \
+	  else echo "missing Debian packages:$$missing$$norec (run: sudo apt-get install$$missing$$norec)" >&2; exit 1; fi; \
 	fi
 
 build: deps
