@@ -56,7 +56,17 @@ final class ServeCommand {
             if (t.isBlank()) throw new UsageException("--token must not be blank");
             o.token(t);
         }
-        if (a.has("token-file")) o.token(readToken(Path.of(a.get("token-file").orElseThrow())));
+        if (a.has("token-file")) {
+            Path f = Path.of(a.get("token-file").orElseThrow());
+            o.token(readToken(f));
+            try {
+                var perms = Files.getPosixFilePermissions(f);
+                if (perms.contains(java.nio.file.attribute.PosixFilePermission.OTHERS_READ))
+                    err.println("rbee-mon: warning: --token-file " + f + " is readable by every user (chmod 600 it)");
+            } catch (IOException | UnsupportedOperationException e) {
+                // permissions unknown: nothing to warn about
+            }
+        }
         if (env.containsKey(TOKEN_ENV)) {
             String t = env.get(TOKEN_ENV).strip();
             if (t.isEmpty()) throw new UsageException("$" + TOKEN_ENV + " is set but empty");

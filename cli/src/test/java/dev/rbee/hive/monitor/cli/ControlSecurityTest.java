@@ -152,6 +152,7 @@ class ControlSecurityTest {
     void theServeCommandReadsTheTokenFromAFile(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("token");
         Files.writeString(file, "from-a-file\n");
+        Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
         Process p = Cli.start("serve", "--port", "0", "--allow-control", "--token-file", file.toString(), "--interval", "200ms");
         try {
             BufferedReader err = new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8));
