@@ -12,9 +12,10 @@ export MAVEN_OPTS ?= --sun-misc-unsafe-memory-access=allow
 MVN       := mvn -B -ntp
 # gcc/libc6-dev: the launcher and the static test programs; tmux: the `top` test.
 DEB_TOOLS := gcc make maven libc6-dev tmux
-# prometheus: promtool and a real Prometheus for the serve tests (RealPrometheusTest). Installed
-# without its recommends (node-exporter and friends); policy-rc.d/no systemd keeps its service stopped.
-DEB_NORECOMMENDS := prometheus
+# prometheus: promtool and a real Prometheus for the serve tests (RealPrometheusTest); chromium: the
+# headless browser of PageBrowserTest. Installed without their recommends (node-exporter and friends);
+# policy-rc.d/no systemd keeps prometheus's service stopped.
+DEB_NORECOMMENDS := prometheus chromium
 
 .PHONY: all build deps run test host-test smoke gpu-check clean
 

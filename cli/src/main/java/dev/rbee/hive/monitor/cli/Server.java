@@ -48,6 +48,7 @@ import java.util.function.Consumer;
  *     each with an id; {@code Last-Event-ID} replays what a reconnecting client missed;</li>
  * <li>{@code GET /v1/workers}: the last round's workers as JSON;</li>
  * <li>{@code GET /metrics}: Prometheus text 0.0.4, or OpenMetrics 1.0 when the Accept header asks;</li>
+ * <li>{@code GET /}: the live page ({@link Page}), fed by the event stream;</li>
  * <li>{@code POST /v1/workers/{group}/{instance}/stop[?grace=10s]}: only with
  *     {@link Options#allowControl}; the Host must be one of this server's names,
  *     a browser's Origin this server itself, and the client on loopback, or,
@@ -144,6 +145,7 @@ public final class Server implements AutoCloseable {
     private final Thread sweeper;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final String version = Version.get();
+    private final Page page;
 
     private Server(ProcessMonitor monitor, Options opt) throws IOException {
         this.monitor = monitor;
@@ -151,6 +153,7 @@ public final class Server implements AutoCloseable {
         this.stops = new Semaphore(opt.maxConcurrentStops);
         this.tokenDigest = opt.token.map(Server::sha256).orElse(new byte[0]);
         this.hostNames = hostNames(opt);
+        this.page = Page.load(opt.hiveId, !opt.allowControl ? "off" : opt.token.isPresent() ? "token" : "loopback");
         this.streams = new EventStreams(opt.maxStreams, opt.interval, opt.replayEvents, opt.replayBytes);
         this.guard = new ConnectionGuard(opt.maxConnectionsPerClient, opt.maxConnections, opt.headerTimeout, opt.idleTimeout);
 
@@ -338,9 +341,14 @@ public final class Server implements AutoCloseable {
             reply(req, resp, done, 200, Map.of("Vary", "Accept"), f.contentType(), text.getBytes(StandardCharsets.UTF_8));
             return;
         }
-        if ("/".equals(raw) || "*".equals(raw)) {
-            if (options || !only(req, GET_ALLOW)) { options(resp, done, "*".equals(raw) ? "GET, HEAD, POST, OPTIONS" : GET_ALLOW); return; }
-            reply(req, resp, done, 200, Map.of(), TEXT, index());
+        if ("*".equals(raw)) {
+            options(resp, done, "GET, HEAD, POST, OPTIONS");
+            return;
+        }
+        Page.Asset asset = page.asset(raw);
+        if (asset != null) {
+            if (options || !only(req, GET_ALLOW)) { options(resp, done, GET_ALLOW); return; }
+            reply(req, resp, done, 200, Page.HEADERS, asset.type(), asset.bytes());
             return;
         }
         String[] seg = raw == null ? new String[0] : raw.split("/", -1); // "", "v1", "workers", group, instance, "stop"
@@ -352,16 +360,6 @@ public final class Server implements AutoCloseable {
         throw new HttpError(404, "no such endpoint: " + shorten(method) + " " + shorten(raw == null ? path : raw)
                 + " (endpoints: GET " + STREAM + ", GET " + WORKERS + ", GET " + METRICS
                 + ", POST " + WORKERS + "/{group}/{instance}/stop)");
-    }
-
-    private byte[] index() {
-        return ("rbee-mon serve (hive " + opt.hiveId + ")\n"
-                + "GET  " + STREAM + "   server-sent events, one HiveTelemetry JSON per " + Format.duration(opt.interval) + "\n"
-                + "GET  " + WORKERS + "             the workers of the last sampling round, JSON\n"
-                + "GET  " + METRICS + "                Prometheus text format 0.0.4 (OpenMetrics 1.0 when asked)\n"
-                + "POST " + WORKERS + "/{group}/{instance}/stop[?grace=10s]   "
-                + (opt.allowControl ? "enabled" : "disabled (start with --allow-control)") + "\n")
-                .getBytes(StandardCharsets.UTF_8);
     }
 
     /** True for OPTIONS (answered by the caller); throws 405 for a method not in {@code allow}. */
