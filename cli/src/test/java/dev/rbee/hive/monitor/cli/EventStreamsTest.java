@@ -106,6 +106,41 @@ class EventStreamsTest {
         assertEquals(next.seq() + 1, again.get(2).seq());
     }
 
+    /**
+     * A client that stops reading: the server's writes to it back up (events of 200 KB
+     * each, by a long hive id) until the stall timeout drops it; the other client goes
+     * on getting every event meanwhile, and the server ends with no stream open.
+     */
+    @Test
+    void aStalledClientIsDroppedAndTheOthersGoOn() throws Exception {
+        server = Server.start(monitor, new Server.Options().bind(InetAddress.getLoopbackAddress()).port(0)
+                .hiveId("h".repeat(200_000)).interval(Duration.ofMillis(100)).stallTimeout(Duration.ofSeconds(1))
+                .replay(10, 64L << 20).gpu(false));
+        try (java.net.Socket stalled = new java.net.Socket()) {
+            stalled.setReceiveBufferSize(4096);
+            stalled.connect(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), server.port()));
+            stalled.getOutputStream().write(("GET " + Server.STREAM + " HTTP/1.1\r\nHost: localhost\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            ServerTest.waitFor(() -> server.openStreams() == 1, "the stalled client's stream");
+            List<Event> got = read(null, 1);
+            long first = got.get(0).seq();
+            // Reads on while the other one stalls: its events keep coming, in order.
+            HttpResponse<java.io.InputStream> r = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                    + server.port() + Server.STREAM)).build(), HttpResponse.BodyHandlers.ofInputStream());
+            long seen = 0;
+            try (BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
+                long end = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+                for (String line; (line = in.readLine()) != null && System.nanoTime() < end; ) {
+                    if (line.startsWith("id: ")) seen = Long.parseLong(line.substring(line.lastIndexOf('-') + 1));
+                    if (server.openStreams() == 1 && seen > first + 5) break; // the stalled one is gone
+                }
+            }
+            assertEquals(1, server.openStreams(), "the stalled stream was dropped while the reader read on");
+            assertTrue(seen > first + 5, "the reader got events all along: up to " + seen);
+        }
+        ServerTest.waitFor(() -> server.openStreams() == 0, "no stream left");
+    }
+
     @Test
     void anIdFromAnotherRunIsReportedAsLost() throws Exception {
         start(100);

@@ -153,6 +153,8 @@
     e.tr.classList.add('exited');
     setText(e.stateText, 'exited');
     setText(e.up, '–');
+    setText(e.cpuText, '–');
+    setText(e.memText, '–');
     setText(e.events, eventsText(e));
     if (e.button) e.button.disabled = true;
     draw(e.cpuChart, e.cpu, Math.max(100, ...e.cpu.map((p) => p.v || 0)), e.marks);
