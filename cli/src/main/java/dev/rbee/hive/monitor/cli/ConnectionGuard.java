@@ -56,7 +56,12 @@ final class ConnectionGuard implements Connection.Listener {
     @Override
     public void onOpened(Connection c) {
         InetAddress client = address(c.getEndPoint().getRemoteSocketAddress());
-        int fromClient = perClient.computeIfAbsent(client, k -> new AtomicInteger()).incrementAndGet();
+        // Counted inside compute(): atomic with onClosed's removal of a count that fell to 0.
+        int fromClient = perClient.compute(client, (k, n) -> {
+            AtomicInteger c2 = n == null ? new AtomicInteger() : n;
+            c2.incrementAndGet();
+            return c2;
+        }).get();
         int all = total.incrementAndGet();
         boolean rejected = fromClient > maxPerClient || all > maxTotal;
         if (rejected) refused.incrementAndGet();

@@ -26,8 +26,8 @@ import java.util.OptionalLong;
  * object says why under its own "absent" map, keyed exactly like the field it
  * explains.  A worker's group is "group" everywhere; the heartbeat's workers
  * also carry "service" with the same value, because the queen's spec (DESIGN.md
- * section 1) reads that name.  The shapes are in the JSON Schemas next to this
- * class ({@link #HIVE_TELEMETRY_SCHEMA}, {@link #WORKERS_SCHEMA}).
+ * section 1) reads that name.  The shapes are in one JSON Schema, {@link #SCHEMA}
+ * ({@link #HIVE_TELEMETRY_SCHEMA}, {@link #WORKERS_SCHEMA}).
  */
 public final class Wire {
     private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -242,23 +242,22 @@ public final class Wire {
 
     /** The hive's heartbeat: HiveTelemetry {hive_id, ts, node, workers}, plus the backend and this round's errors. */
     public static Map<String, Object> hiveTelemetry(String hiveId, Snapshot s) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("hive_id", hiveId);
-        m.put("ts", s.timestamp().toString());
-        m.put("backend", backend(s));
-        m.put("node", node(s.node()));
-        m.put("workers", s.workers().stream().map(w -> worker(w, true)).toList());
-        m.put("errors", s.errors());
-        return m;
+        return document(hiveId, s, true);
     }
 
     /** The worker list ({@code GET /v1/workers}): {hive_id, ts, backend, workers, errors}. */
     public static Map<String, Object> workers(String hiveId, Snapshot s) {
+        return document(hiveId, s, false);
+    }
+
+    /** The heartbeat has the node, and "service" beside each worker's group for the queen; the worker list neither. */
+    private static Map<String, Object> document(String hiveId, Snapshot s, boolean heartbeat) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("hive_id", hiveId);
         m.put("ts", s.timestamp().toString());
         m.put("backend", backend(s));
-        m.put("workers", s.workers().stream().map(Wire::worker).toList());
+        if (heartbeat) m.put("node", node(s.node()));
+        m.put("workers", s.workers().stream().map(w -> worker(w, heartbeat)).toList());
         m.put("errors", s.errors());
         return m;
     }
