@@ -106,8 +106,8 @@ final class ConnectionGuard implements Connection.Listener {
         for (Map.Entry<Connection, Tracked> e : open.entrySet()) {
             Tracked t = e.getValue();
             if (!t.unbounded && now - t.deadline > 0) {
+                timedOut.incrementAndGet(); // before the close: whoever sees the close sees the count
                 e.getKey().getEndPoint().close();
-                timedOut.incrementAndGet();
                 n++;
             }
         }

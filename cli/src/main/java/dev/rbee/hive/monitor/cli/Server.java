@@ -527,7 +527,7 @@ public final class Server implements AutoCloseable {
     }
 
     /** Loopback names always; the bind address and this machine's name when bound beyond loopback; --allow-host names. */
-    private static Set<String> hostNames(Options opt) {
+    static Set<String> hostNames(Options opt) {
         Set<String> s = new LinkedHashSet<>(Set.of("localhost", "127.0.0.1", "::1", "0:0:0:0:0:0:0:1"));
         if (!opt.bind.isLoopbackAddress()) {
             if (!opt.bind.isAnyLocalAddress()) s.add(opt.bind.getHostAddress().toLowerCase(Locale.ROOT));

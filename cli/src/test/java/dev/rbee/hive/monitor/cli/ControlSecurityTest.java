@@ -104,6 +104,22 @@ class ControlSecurityTest {
     }
 
     @Test
+    void otherNamesAreAllowedOnlyWhenBindOrAllowHostSaySo() throws Exception {
+        Server s = start(new Server.Options().allowControl(true).allowHost("Hive.Example"));
+        String r = http(s.port(), "POST", stopPath(), "Host: node1.example:" + s.port(), "Content-Length: 0");
+        assertTrue(r.startsWith("HTTP/1.1 403 "), r);
+        assertEquals(java.util.Set.of("localhost", "127.0.0.1", "::1", "0:0:0:0:0:0:0:1"), Server.hostNames(new Server.Options()),
+                "bound to loopback: loopback names only");
+        java.util.Set<String> any = Server.hostNames(new Server.Options().bind(InetAddress.getByName("0.0.0.0")));
+        assertTrue(any.contains(Format.hostName().toLowerCase()), "bound to every address: this machine's name too, " + any);
+        java.util.Set<String> one = Server.hostNames(new Server.Options().bind(InetAddress.getByName("192.0.2.7")));
+        assertTrue(one.contains("192.0.2.7"), "bound to one address: that address too, " + one);
+        r = http(s.port(), "POST", stopPath(), "Host: hive.example:" + s.port(), "Origin: http://hive.example:" + s.port(),
+                "Content-Length: 0");
+        assertTrue(r.startsWith("HTTP/1.1 200 "), "--allow-host names a further name: " + r);
+    }
+
+    @Test
     void theTokenSchemeIsCaseInsensitiveAndTheTokenMustMatch() throws Exception {
         Server s = start(new Server.Options().allowControl(true).token("s3cret-token"));
         String host = "Host: localhost:" + s.port();

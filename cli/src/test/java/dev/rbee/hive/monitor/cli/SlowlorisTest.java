@@ -138,6 +138,41 @@ class SlowlorisTest {
         assertTrue(server.refusedConnections() >= 2);
     }
 
+    /** A body that does not come in time is answered 408; a keep-alive connection left silent is closed. */
+    @Test
+    void aLateBodyGets408AndASilentKeepAliveConnectionIsClosed() throws Exception {
+        start(new Server.Options().bodyTimeout(Duration.ofSeconds(1)).idleTimeout(Duration.ofSeconds(3)));
+        Socket s = connect(OTHER);
+        s.setSoTimeout(10_000);
+        s.getOutputStream().write(("POST /v1/workers/g/i/stop HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\n"
+                + "only ten b").getBytes(StandardCharsets.US_ASCII));
+        String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(answer.startsWith("HTTP/1.1 408 "), answer);
+        assertTrue(answer.endsWith("request body not complete within 1s\n"), answer);
+
+        Socket k = connect(OTHER);
+        k.setSoTimeout(10_000);
+        k.getOutputStream().write("GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        String head = readHead(k.getInputStream());
+        assertTrue(head.startsWith("HTTP/1.1 200 "), head);
+        int length = Integer.parseInt(ControlSecurityTest.header(head, "Content-Length"));
+        assertEquals(length, k.getInputStream().readNBytes(length).length);
+        // Kept alive, then nothing more: closed once the next request head is overdue.
+        assertClosedByServer(k);
+        assertEquals(1, server.timedOutConnections(), "closed for its overdue next request, not by Jetty's longer idle timeout");
+        ServerTest.waitFor(() -> server.openConnections() == 0, () -> "open: " + server.openConnections());
+    }
+
+    static String readHead(InputStream in) throws IOException {
+        StringBuilder b = new StringBuilder();
+        while (!b.toString().endsWith("\r\n\r\n")) {
+            int c = in.read();
+            if (c < 0) throw new IOException("closed in the head: " + b);
+            b.append((char) c);
+        }
+        return b.toString();
+    }
+
     /** A complete GET /metrics on {@code s}; the answer's head and body as text. */
     static String request(Socket s) throws IOException {
         s.setSoTimeout(10_000);
@@ -146,7 +181,7 @@ class SlowlorisTest {
     }
 
     static void assertClosedByServer(Socket s) throws IOException {
-        s.setSoTimeout(5000);
+        s.setSoTimeout(10_000);
         InputStream in = s.getInputStream();
         try {
             byte[] b = new byte[4096];
