@@ -81,7 +81,7 @@ final class ServeCommand {
             done.countDown();
         }, "rbee-serve-stop"));
         String where = "http://" + hostForUrl(server.address().getAddress()) + ":" + server.port();
-        err.println("rbee-mon: serving hive " + o.hiveId + " on " + where + "/ (" + Server.STREAM + ", " + Server.WORKERS
+        err.println("rbee-mon: serving hive " + o.hiveId + " on " + where + "/ (the live page; " + Server.STREAM + ", " + Server.WORKERS
                 + ", " + Server.METRICS + "); control " + (!o.allowControl ? "disabled"
                 : o.token.isPresent() ? "enabled with a bearer token" : "enabled from loopback only")
                 + (o.allowControl && o.bind.isAnyLocalAddress() && o.token.isEmpty() ? " (bound to all addresses: remote stops need a token)" : ""));
