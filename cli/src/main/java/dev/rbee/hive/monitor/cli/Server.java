@@ -387,8 +387,19 @@ public final class Server implements AutoCloseable {
         long declared = req.getLength();
         if (declared > opt.maxBodyBytes) throw tooLarge(declared + " bytes");
         if (declared == 0) return CompletableFuture.completedFuture(new byte[0]);
-        return Content.Source.asByteArrayAsync(req, opt.maxBodyBytes)
-                .orTimeout(opt.bodyTimeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+        CompletableFuture<byte[]> body = new CompletableFuture<>();
+        Content.Source.asByteArrayAsync(req, opt.maxBodyBytes, new org.eclipse.jetty.util.Promise.Invocable<byte[]>() {
+            @Override
+            public void succeeded(byte[] b) {
+                body.complete(b);
+            }
+
+            @Override
+            public void failed(Throwable x) {
+                body.completeExceptionally(x);
+            }
+        });
+        return body.orTimeout(opt.bodyTimeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
                 .exceptionallyCompose(e -> {
                     Throwable c = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
                     if (c instanceof TimeoutException)
