@@ -288,6 +288,19 @@ class ServerTest {
         assertEquals(200, get(s, Server.METRICS).statusCode(), "the server still answers");
     }
 
+    /** A port in use: an error naming the address, the port and why, and nothing left running or open. */
+    @Test
+    void aPortInUseFailsCleanly() throws Exception {
+        Server first = start();
+        long fds = TestEnv.settledFdCount();
+        int threads = Thread.activeCount();
+        java.io.IOException e = assertThrows(java.io.IOException.class, () -> Server.start(monitor,
+                new Server.Options().bind(InetAddress.getLoopbackAddress()).port(first.port())));
+        assertEquals("cannot listen on 127.0.0.1:" + first.port() + ": Address already in use", e.getMessage());
+        waitFor(() -> TestEnv.fdCount() <= fds && Thread.activeCount() <= threads,
+                () -> "fds " + fds + " -> " + TestEnv.fdCount() + ", threads " + threads + " -> " + Thread.activeCount());
+    }
+
     @Test
     void streamsBeyondTheLimitGet503() throws Exception {
         Server s = start(new Server.Options().interval(Duration.ofMillis(200)).maxStreams(3));
