@@ -49,6 +49,6 @@ sort -n /tmp/metrics-load-$$.times | awk -v n="$requests" '
   END { printf "requests %d  median %.2f ms  p90 %.2f ms  max %.2f ms  bytes %d\n", n, t[int(n/2)], t[int(n*0.9)], t[n], b }'
 rss1=$(awk '/VmRSS/ { print $2 }' /proc/$server/status)
 echo "server RSS: ${rss0} kB after the first sample, ${rss1} kB after the requests"
-workers=$(curl -s "$url" | grep -c "^rbee_worker_cpu_usage_seconds_total{group=\"$group\"" || true)
+page=$(curl -s "$url"); workers=$(echo "$page" | grep -c "^rbee_worker_cpu_usage_seconds_total{group=\"$group\"" || true); echo "$page" | grep "^rbee_scrape_duration_seconds" || true
 echo "workers in /metrics: $workers"
 rm -f /tmp/metrics-load-$$.times

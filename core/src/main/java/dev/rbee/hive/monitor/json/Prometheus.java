@@ -105,7 +105,7 @@ public final class Prometheus {
     }
 
     public static String metrics(Snapshot s, Scrape scrape) {
-        List<Family> families = new ArrayList<>();
+        Exposition families = new Exposition();
         List<ProcessStats> ws = s.workers();
         boolean om = scrape.format() == Format.OPENMETRICS;
 
@@ -113,7 +113,7 @@ public final class Prometheus {
                 "One series per worker, value 1: its pid, model (when known) and the monitor's backend.");
         String backend = escapeLabel(s.backend().kind().name().toLowerCase(java.util.Locale.ROOT));
         for (ProcessStats w : ws)
-            f.sample(labels(w) + ",pid=\"" + w.pid() + "\"" + w.model().map(m -> ",model=\"" + escapeLabel(m) + "\"").orElse("")
+            f.sample(families.labels(w) + ",pid=\"" + w.pid() + "\"" + w.model().map(m -> ",model=\"" + escapeLabel(m) + "\"").orElse("")
                     + ",backend=\"" + backend + "\"", "1");
 
         f = family(families, "rbee_worker_cpu_usage_seconds_total", "counter",
@@ -157,7 +157,7 @@ public final class Prometheus {
         f = family(families, "rbee_worker_pids", "gauge", "Tasks (threads included) in the worker's cgroup (pids.current).");
         for (ProcessStats w : ws) f.count(w, w.counters().get(Field.PIDS_CURRENT));
         f = family(families, "rbee_worker_processes", "gauge", "Processes in the worker's cgroup (cgroup.procs).");
-        for (ProcessStats w : ws) f.sample(labels(w), Integer.toString(w.pids().size()));
+        for (ProcessStats w : ws) f.sample(families.labels(w), Integer.toString(w.pids().size()));
 
         f = family(families, "rbee_worker_pressure_waiting_seconds_total", "counter",
                 "Time some of the worker's tasks stalled waiting for a resource (PSI \"some\" total).");
@@ -178,12 +178,12 @@ public final class Prometheus {
                 "When the worker's main process started, seconds since the Unix epoch.");
         double now = s.timestamp().getEpochSecond() + s.timestamp().getNano() / 1e9;
         for (ProcessStats w : ws)
-            if (w.uptimeS().isPresent()) f.sample(labels(w), number(Math.round((now - w.uptimeS().getAsDouble()) * 1000) / 1000.0));
+            if (w.uptimeS().isPresent()) f.sample(families.labels(w), number(Math.round((now - w.uptimeS().getAsDouble()) * 1000) / 1000.0));
         f = family(families, "rbee_worker_gpu_memory_bytes", "gauge", "GPU memory used by the worker's processes (NVML).");
         for (ProcessStats w : ws) f.mib(w, w.vramMb());
         f = family(families, "rbee_worker_gpu_utilization_ratio", "gauge",
                 "Share of time a kernel of the worker's processes ran on its GPUs, 0..1 (NVML).");
-        for (ProcessStats w : ws) f.ratio(labels(w), w.gpuUtilPct());
+        for (ProcessStats w : ws) f.ratio(families.labels(w), w.gpuUtilPct());
 
         f = family(families, "rbee_workers", "gauge", "Workers in the tree in the last sampling round.");
         f.sample("", Integer.toString(ws.size()));
@@ -215,9 +215,9 @@ public final class Prometheus {
             if (d.temperatureC().isPresent()) f.sample(gpuLabels(d), Integer.toString(d.temperatureC().getAsInt()));
 
         StringBuilder out = new StringBuilder(256 + ws.size() * 2048);
-        for (Family fam : families) fam.appendTo(out, om);
+        for (Family fam : families.all) fam.appendTo(out, om);
         // Last, so that it covers the writing of everything above.
-        f = new Family("rbee_scrape_duration_seconds", "gauge",
+        f = new Family(families, "rbee_scrape_duration_seconds", "gauge",
                 "Time this exposition took to build, up to this line (the sampling itself runs on its own interval).");
         f.sample("", number((System.nanoTime() - scrape.startNanos()) / 1e9));
         f.appendTo(out, om);
@@ -225,10 +225,20 @@ public final class Prometheus {
         return out.toString();
     }
 
-    private static Family family(List<Family> all, String name, String type, String help) {
-        Family f = new Family(name, type, help);
-        all.add(f);
+    private static Family family(Exposition x, String name, String type, String help) {
+        Family f = new Family(x, name, type, help);
+        x.all.add(f);
         return f;
+    }
+
+    /** One exposition's families, and each worker's label string made once (not once per family). */
+    private static final class Exposition {
+        final List<Family> all = new ArrayList<>();
+        private final java.util.IdentityHashMap<ProcessStats, String> labels = new java.util.IdentityHashMap<>();
+
+        String labels(ProcessStats w) {
+            return labels.computeIfAbsent(w, Prometheus::labels);
+        }
     }
 
     private static String labels(ProcessStats w) {
@@ -275,10 +285,12 @@ public final class Prometheus {
     }
 
     private static final class Family {
+        final Exposition x;
         final String name, type, help;
         final StringBuilder samples = new StringBuilder();
 
-        Family(String name, String type, String help) {
+        Family(Exposition x, String name, String type, String help) {
+            this.x = x;
             this.name = name;
             this.type = type;
             this.help = help;
@@ -291,19 +303,19 @@ public final class Prometheus {
         }
 
         void usec(ProcessStats w, OptionalLong usec) {
-            if (usec.isPresent()) sample(labels(w), seconds(usec.getAsLong()));
+            if (usec.isPresent()) sample(x.labels(w), seconds(usec.getAsLong()));
         }
 
         void usec(ProcessStats w, String resource, OptionalLong usec) {
-            if (usec.isPresent()) sample(labels(w) + ",resource=\"" + resource + "\"", seconds(usec.getAsLong()));
+            if (usec.isPresent()) sample(x.labels(w) + ",resource=\"" + resource + "\"", seconds(usec.getAsLong()));
         }
 
         void count(ProcessStats w, OptionalLong v) {
-            if (v.isPresent()) sample(labels(w), Long.toString(v.getAsLong()));
+            if (v.isPresent()) sample(x.labels(w), Long.toString(v.getAsLong()));
         }
 
         void mib(ProcessStats w, OptionalDouble mib) {
-            mib(labels(w), mib);
+            mib(x.labels(w), mib);
         }
 
         void mib(String labels, OptionalDouble mib) {
