@@ -123,6 +123,35 @@ class PageBrowserTest {
         System.err.println("page: " + total + " bytes in all (html, js, css)");
     }
 
+    /** With a token the page asks for it, and the API's check refuses a wrong one (the worker runs on). */
+    @Test
+    void withATokenTheStopButtonSendsIt(@TempDir Path dir) throws Exception {
+        Path chromium = Chromium.binary().orElse(null);
+        Assumptions.assumeTrue(chromium != null, "chromium is missing: install the Debian package chromium (make deps does, as root)");
+        workers.add(monitor.spawn(WorkerSpec.command("/bin/sleep", "600").withMonitoring(group, "d").build()));
+        server = Server.start(monitor, new Server.Options().bind(InetAddress.getLoopbackAddress()).port(0)
+                .interval(Duration.ofMillis(300)).allowControl(true).token("page-token").gpu(false));
+        try (Chromium browser = new Chromium(chromium, dir)) {
+            browser.navigate("http://127.0.0.1:" + server.port() + "/");
+            browser.await(row("d") + " !== null", Duration.ofSeconds(30), "the row");
+            assertEquals(false, browser.eval("document.getElementById('token-box').hidden").asBoolean(), "the token field shows");
+            String button = "document.querySelector('button[data-stop=\"" + group + "/d\"]')";
+            browser.eval("document.getElementById('token').value = 'wrong'");
+            browser.eval(button + ".click()");
+            browser.eval(button + ".click()");
+            browser.await("document.getElementById('status').textContent.startsWith('stop of " + group + "/d refused (401)')",
+                    Duration.ofSeconds(30), "the refusal, in words");
+            assertTrue(workers.get(0).isAlive());
+            browser.eval("document.getElementById('token').value = 'page-token'");
+            browser.eval(button + ".click()");
+            browser.eval(button + ".click()");
+            browser.await(row("d") + ".querySelector('.state').textContent === 'exited'", Duration.ofSeconds(30), "d exited");
+            // The browser logs the refused fetch (401) as a failed resource load: that one is expected.
+            List<String> errors = browser.errors.stream().filter(e -> !(e.contains("401") && e.contains("/stop"))).toList();
+            assertEquals(List.of(), errors, "no other console error");
+        }
+    }
+
     @Test
     void withControlOffThePageIsReadOnly(@TempDir Path dir) throws Exception {
         Path chromium = Chromium.binary().orElse(null);
