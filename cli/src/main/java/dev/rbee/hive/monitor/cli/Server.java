@@ -319,21 +319,20 @@ public final class Server implements AutoCloseable {
 
     private void route(Request req, Response resp, Callback done) throws Exception {
         // The raw (still percent-encoded) path: names are decoded and checked one segment at a time.
-        String raw = req.getHttpURI().getPath();
-        String path = raw == null ? "/" : raw;
+        String raw = req.getHttpURI().getPath() == null ? "/" : req.getHttpURI().getPath();
         String method = req.getMethod();
         boolean options = method.equals("OPTIONS");
-        if (raw != null && raw.equals(STREAM)) {
+        if (raw.equals(STREAM)) {
             if (options || !only(req, GET_ALLOW)) { options(resp, done, GET_ALLOW); return; }
             stream(req, resp, done);
             return;
         }
-        if (raw != null && raw.equals(WORKERS)) {
+        if (raw.equals(WORKERS)) {
             if (options || !only(req, GET_ALLOW)) { options(resp, done, GET_ALLOW); return; }
             reply(req, resp, done, 200, Map.of(), JSON, Wire.json(Wire.workers(opt.hiveId, current())).getBytes(StandardCharsets.UTF_8));
             return;
         }
-        if (raw != null && raw.equals(METRICS)) {
+        if (raw.equals(METRICS)) {
             if (options || !only(req, GET_ALLOW)) { options(resp, done, GET_ALLOW); return; }
             long start = System.nanoTime();
             Prometheus.Format f = Prometheus.Format.negotiate(req.getHeaders().get(HttpHeader.ACCEPT));
@@ -351,14 +350,14 @@ public final class Server implements AutoCloseable {
             reply(req, resp, done, 200, Page.HEADERS, asset.type(), asset.bytes());
             return;
         }
-        String[] seg = raw == null ? new String[0] : raw.split("/", -1); // "", "v1", "workers", group, instance, "stop"
+        String[] seg = raw.split("/", -1); // "", "v1", "workers", group, instance, "stop"
         if (seg.length == 6 && seg[0].isEmpty() && seg[1].equals("v1") && seg[2].equals("workers") && seg[5].equals("stop")) {
             if (options || !only(req, POST_ALLOW)) { options(resp, done, POST_ALLOW); return; }
             stop(req, resp, done, seg[3], seg[4]);
             return;
         }
-        throw new HttpError(404, "no such endpoint: " + shorten(method) + " " + shorten(raw == null ? path : raw)
-                + " (endpoints: GET " + STREAM + ", GET " + WORKERS + ", GET " + METRICS
+        throw new HttpError(404, "no such endpoint: " + shorten(method) + " " + shorten(raw)
+                + " (endpoints: GET /, GET " + STREAM + ", GET " + WORKERS + ", GET " + METRICS
                 + ", POST " + WORKERS + "/{group}/{instance}/stop)");
     }
 
