@@ -14,6 +14,10 @@ MVN       := mvn -B -ntp
 # the cross compiler: the jar's second launcher (aarch64 on x86-64, x86-64 on aarch64).
 CROSS_GCC := $(if $(filter aarch64,$(shell uname -m)),gcc-x86-64-linux-gnu,gcc-aarch64-linux-gnu)
 DEB_TOOLS := gcc make maven libc6-dev tmux $(CROSS_GCC)
+# prometheus: promtool and a real Prometheus for the serve tests (RealPrometheusTest); chromium: the
+# headless browser of PageBrowserTest. Installed without their recommends (node-exporter and friends);
+# policy-rc.d/no systemd keeps prometheus's service stopped.
+DEB_NORECOMMENDS := prometheus chromium
 # qemu-user runs the second launcher's protocol tests (LauncherProtocolTest); where
 # it cannot be installed those tests are skipped, saying so, and the build goes on.
 DEB_OPTIONAL := qemu-user-static
@@ -25,9 +29,12 @@ all: build
 # Debian packages the build needs: installed when we are root, else named.
 deps:
 	@missing=""; for p in $(DEB_TOOLS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then echo "installing:$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
-	  else echo "missing Debian packages:$$missing (run: sudo apt-get install$$missing)" >&2; exit 1; fi; \
+	norec=""; for p in $(DEB_NORECOMMENDS); do dpkg -s $$p >/dev/null 2>&1 || norec="$$norec $$p"; done; \
+	if [ -n "$$missing$$norec" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then echo "installing:$$missing$$norec"; apt-get update -qq && \
+	    { [ -z "$$missing" ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; } && \
+	    { [ -z "$$norec" ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$norec; }; \
+	  else echo "missing Debian packages:$$missing$$norec (run: sudo apt-get install$$missing$$norec)" >&2; exit 1; fi; \
 	fi
 	@for p in $(DEB_OPTIONAL); do dpkg -s $$p >/dev/null 2>&1 && continue; \
 	  if [ "$$(id -u)" = 0 ] && { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$p; }; then :; \

@@ -1,44 +1,56 @@
 package dev.rbee.hive.monitor.cli;
 
-import com.sun.net.httpserver.HttpExchange;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
 
-import java.io.IOException;
-import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The open server-sent-event streams.  Each has a short queue and one virtual
- * thread that writes it, so publishing never blocks: a client that reads
- * slowly loses its oldest events, and one that takes nothing for the stall
- * timeout is disconnected.  A client that went away is dropped when a write
- * to it fails (at the latest two events after it left); then its thread ends
- * and its connection is closed.
+ * The open server-sent-event streams and the ring of the last events.
+ *
+ * <p>Every event has an id {@code EPOCH-SEQ} (EPOCH: this server's start, so
+ * that an id of an earlier run is recognised as such).  A stream is a cursor
+ * into the ring, written asynchronously (Jetty's non-blocking writes; no
+ * thread per stream): after each completed write it sends the next event.  A
+ * client that falls out of the ring, by reading too slowly or by reconnecting
+ * too late with {@code Last-Event-ID}, gets one {@code event: lost} saying how
+ * many events it missed, then carries on from the oldest event kept.  Memory
+ * is the ring's alone (bounded by count and bytes), shared by every stream.
+ * A client that takes nothing for the stall timeout is dropped by Jetty's
+ * idle timeout of its connection.  {@link #closeAll} sends each stream a final
+ * {@code event: shutdown} and ends it cleanly.
  */
 final class EventStreams {
-    private static final int QUEUE = 4;
-
     private final int max;
-    private final long stallNanos;
+    private final int ringEvents;
+    private final long ringBytes;
+    private final String epoch = Long.toString(System.currentTimeMillis(), 36);
     private final byte[] preamble;
     private final AtomicInteger open = new AtomicInteger();
-    private final AtomicInteger threads = new AtomicInteger();
-    private final AtomicLong ids = new AtomicLong();
     private final Set<Stream> live = ConcurrentHashMap.newKeySet();
-    /** The last event, sent first to a new client; guarded by this. */
-    private byte[] last;
+    /** Guarded by this: the events kept, oldest first, their bytes, the last sequence number given. */
+    private final ArrayDeque<Event> ring = new ArrayDeque<>();
+    private long bytes;
+    private long seq;
     private boolean closed;
 
-    EventStreams(int max, Duration interval, Duration stall) {
+    private record Event(long seq, byte[] bytes) {}
+
+    EventStreams(int max, Duration interval, int ringEvents, long ringBytes) {
         this.max = max;
-        this.stallNanos = stall.toNanos();
+        this.ringEvents = Math.max(1, ringEvents);
+        this.ringBytes = ringBytes;
+        // A browser waits "retry" ms before it reconnects: one interval, at least a second.
         this.preamble = (": rbee-mon heartbeats: one HiveTelemetry JSON per " + Format.duration(interval)
                 + "\nretry: " + Math.max(1000, interval.toMillis()) + "\n\n").getBytes(StandardCharsets.UTF_8);
     }
@@ -61,119 +73,184 @@ final class EventStreams {
         return open.get();
     }
 
-    int threads() {
-        return threads.get();
+    /** The id the next event will have (for tests and the page). */
+    synchronized String lastId() {
+        return epoch + "-" + seq;
     }
 
-    /** Starts writing to {@code ex} (its 200 and headers sent, its place reserved): the last event, then every new one. */
-    void attach(HttpExchange ex) {
-        Stream s = new Stream(ex);
+    /** Gives {@code json} the next id, keeps it in the ring and sends it to every stream. */
+    void publish(String json) {
+        List<Stream> wake;
         synchronized (this) {
-            if (!closed) {
-                live.add(s);
-                s.queue.offer(preamble);
-                if (last != null) s.queue.offer(last);
+            if (closed) return;
+            seq++;
+            byte[] b = ("id: " + epoch + "-" + seq + "\ndata: " + json + "\n\n").getBytes(StandardCharsets.UTF_8);
+            ring.addLast(new Event(seq, b));
+            bytes += b.length;
+            while (ring.size() > 1 && (ring.size() > ringEvents || bytes > ringBytes)) bytes -= ring.removeFirst().bytes.length;
+            wake = new ArrayList<>(live);
+        }
+        for (Stream s : wake) s.pump();
+    }
+
+    /**
+     * Starts a stream on {@code response} (status and headers set, place
+     * reserved); {@code done} is completed when it ends.  Without
+     * {@code lastEventId} it starts with the newest event; with one, with the
+     * event after it (or a {@code lost} event first, when that one is gone).
+     */
+    void attach(Response response, Callback done, Optional<String> lastEventId) {
+        Stream s = new Stream(response, done);
+        synchronized (this) {
+            s.extra.add(preamble);
+            if (closed) {
+                s.ending = true;
             } else {
-                s.killed = true;
+                live.add(s);
+                s.next = lastEventId.isPresent() ? resume(s, lastEventId.get()) : ring.isEmpty() ? seq + 1 : ring.peekLast().seq;
             }
         }
-        threads.incrementAndGet();
-        try {
-            s.thread = Thread.ofVirtual().name("rbee-sse-" + ids.incrementAndGet()).start(s::run);
-        } catch (Throwable t) {
-            threads.decrementAndGet();
-            s.end();
-            throw t;
-        }
+        s.pump();
     }
 
-    /** Queues {@code event} on every stream (never blocks); disconnects the ones stalled too long. */
-    synchronized void publish(byte[] event) {
-        last = event;
-        long now = System.nanoTime();
-        for (Stream s : live) {
-            s.offer(event);
-            if (s.writing && now - s.writingSince > stallNanos) s.kill();
+    /** Where a client that saw {@code id} goes on, with a lost event queued when events are gone. Guarded by this. */
+    private long resume(Stream s, String id) {
+        int dash = id.lastIndexOf('-');
+        long seen = -1;
+        if (dash > 0 && id.substring(0, dash).equals(epoch)) {
+            try {
+                seen = Long.parseLong(id.substring(dash + 1).strip());
+            } catch (NumberFormatException e) {
+                seen = -1;
+            }
         }
+        if (seen < 0 || seen > seq) {
+            s.extra.add(lost("{\"reason\":\"Last-Event-ID " + jsonEscape(Server.shorten(id))
+                    + " is not from this server's run (it restarted, or the id is not ours): events may be missing\"}"));
+            return ring.isEmpty() ? seq + 1 : ring.peekFirst().seq;
+        }
+        long oldest = ring.isEmpty() ? seq + 1 : ring.peekFirst().seq;
+        if (seen + 1 < oldest) s.extra.add(lostCount(oldest - seen - 1, id));
+        return Math.max(seen + 1, oldest);
     }
 
-    /** Disconnects every stream and refuses new ones. */
-    void closeAll() {
+    private static byte[] lost(String json) {
+        return ("event: lost\ndata: " + json + "\n\n").getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static byte[] lostCount(long n, String after) {
+        return lost("{\"missed\":" + n + ",\"after_id\":\"" + jsonEscape(after) + "\"}");
+    }
+
+    private static String jsonEscape(String s) {
+        return s.replace("\\", "\\\\").replace("\"", "\\\"");
+    }
+
+    /** Ends every stream with a final "shutdown" event and refuses new ones; waits up to {@code timeout}, then cuts the rest. */
+    void closeAll(Duration timeout) throws InterruptedException {
         List<Stream> all;
         synchronized (this) {
             closed = true;
             all = new ArrayList<>(live);
         }
-        all.forEach(Stream::kill);
-    }
-
-    /** Waits until every writer thread has ended. */
-    boolean awaitThreads(Duration timeout) throws InterruptedException {
-        long end = System.nanoTime() + timeout.toNanos();
-        while (threads.get() > 0) {
-            if (System.nanoTime() > end) return false;
-            Thread.sleep(10);
+        byte[] last = ("event: shutdown\ndata: {\"reason\":\"rbee-mon serve is shutting down\"}\n\n").getBytes(StandardCharsets.UTF_8);
+        for (Stream s : all) {
+            synchronized (this) {
+                s.extra.add(last);
+                s.ending = true;
+            }
+            s.pump();
         }
-        return true;
+        long end = System.nanoTime() + timeout.toNanos();
+        while (open.get() > 0 && System.nanoTime() < end) Thread.sleep(10);
+        // Clients that do not read: their connections are closed, which fails their pending write.
+        for (Stream s : new ArrayList<>(live)) s.abort();
     }
 
     private final class Stream {
-        final HttpExchange ex;
-        final ArrayBlockingQueue<byte[]> queue = new ArrayBlockingQueue<>(QUEUE);
-        volatile Thread thread;
-        volatile boolean writing, killed;
-        volatile long writingSince;
+        final Response response;
+        final Callback done;
+        /** Guarded by EventStreams.this: notes to send before the next event, the next event's seq, state. */
+        final ArrayDeque<byte[]> extra = new ArrayDeque<>();
+        long next;
+        boolean writing, ending, finished;
+        final java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
 
-        Stream(HttpExchange ex) {
-            this.ex = ex;
+        Stream(Response response, Callback done) {
+            this.response = response;
+            this.done = done;
         }
 
-        /** Queues an event, dropping the oldest one of a client that is behind. */
-        void offer(byte[] event) {
-            while (!queue.offer(event)) queue.poll();
-        }
-
-        /** Interrupting a thread blocked on a socket channel closes the channel: no write can hang on. */
-        void kill() {
-            killed = true;
-            Thread t = thread;
-            if (t != null) t.interrupt();
-        }
-
-        void run() {
-            try {
-                OutputStream out = ex.getResponseBody();
-                while (!killed) {
-                    byte[] b = queue.take();
-                    writingSince = System.nanoTime();
-                    writing = true;
-                    out.write(b);
-                    out.flush();
-                    writing = false;
-                }
-            } catch (IOException | InterruptedException e) {
-                // the client went away, stalled, or the server is closing
-            } finally {
-                try {
-                    end();
-                } finally {
-                    threads.decrementAndGet();
-                }
-            }
-        }
-
-        void end() {
+        /** Writes what is due, unless a write is in flight (its completion pumps again). */
+        void pump() {
+            byte[] b;
+            boolean last = false;
             synchronized (EventStreams.this) {
-                live.remove(this);
+                if (writing || finished) return;
+                b = extra.pollFirst();
+                if (b == null && !ending) b = nextEvent();
+                if (b == null && ending) {
+                    last = true;
+                    finished = true;
+                }
+                if (b == null && !last) return;
+                writing = true;
             }
-            // A killed stream closes abruptly: with the interrupt status set, the first
-            // write of close() closes the channel rather than block on a stalled client.
-            if (killed) Thread.currentThread().interrupt();
-            else Thread.interrupted();
+            ByteBuffer buf = last ? ByteBuffer.allocate(0) : ByteBuffer.wrap(b);
+            boolean isLast = last;
+            response.write(isLast, buf, new Callback() {
+                @Override
+                public void succeeded() {
+                    synchronized (EventStreams.this) {
+                        writing = false;
+                    }
+                    if (isLast) end(null);
+                    else pump();
+                }
+
+                @Override
+                public void failed(Throwable x) {
+                    synchronized (EventStreams.this) {
+                        writing = false;
+                        finished = true;
+                    }
+                    end(x);
+                }
+            });
+        }
+
+        /** The event at the cursor; when the cursor fell out of the ring, a lost event first. Guarded by EventStreams.this. */
+        private byte[] nextEvent() {
+            if (ring.isEmpty() || next > ring.peekLast().seq) return null;
+            long oldest = ring.peekFirst().seq;
+            if (next < oldest) {
+                byte[] note = lostCount(oldest - next, epoch + "-" + (next - 1));
+                next = oldest;
+                return note;
+            }
+            Iterator<Event> it = ring.descendingIterator();
+            while (it.hasNext()) {
+                Event e = it.next();
+                if (e.seq == next) {
+                    next++;
+                    return e.bytes;
+                }
+            }
+            return null;
+        }
+
+        void abort() {
+            end(new java.io.IOException("the client did not take the final event in time"));
+        }
+
+        /** Once per stream: completes the exchange (cleanly or not) and frees its place. */
+        private void end(Throwable failure) {
+            if (!ended.compareAndSet(false, true)) return;
+            live.remove(this);
             try {
-                ex.close();
+                if (failure == null) done.succeeded();
+                else done.failed(failure);
             } finally {
-                Thread.interrupted();
                 open.decrementAndGet();
             }
         }

@@ -13,10 +13,18 @@ import java.util.concurrent.CountDownLatch;
 
 /** rbee-mon serve: the hive's heartbeats, workers and metrics over HTTP until SIGINT/SIGTERM. */
 final class ServeCommand {
+    /** The environment variable that may hold the control token (not visible in ps, unlike an argument). */
+    static final String TOKEN_ENV = "RBEE_MON_TOKEN";
+
     private ServeCommand() {}
 
     static int run(String[] argv, PrintStream out, PrintStream err) throws Exception {
-        Args a = Args.parse(argv, 1, Set.of("bind", "port", "interval", "token", "token-file", "hive-id", "max-streams", "backend"),
+        return run(argv, out, err, System.getenv());
+    }
+
+    static int run(String[] argv, PrintStream out, PrintStream err, java.util.Map<String, String> env) throws Exception {
+        Args a = Args.parse(argv, 1, Set.of("bind", "port", "interval", "token", "token-file", "hive-id", "max-streams", "backend",
+                        "allow-host", "max-connections", "max-connections-per-client", "header-timeout"),
                 Set.of("allow-control"));
         if (!a.rest().isEmpty()) throw new UsageException("unexpected argument \"" + a.rest().get(0) + "\"");
         Server.Options o = new Server.Options();
@@ -30,13 +38,40 @@ final class ServeCommand {
         }
         if (a.has("port")) o.port(intOption(a, "port", 0, 65535));
         if (a.has("max-streams")) o.maxStreams(intOption(a, "max-streams", 1, 100_000));
+        if (a.has("max-connections")) o.maxConnections(intOption(a, "max-connections", 1, 1_000_000));
+        if (a.has("max-connections-per-client")) o.maxConnectionsPerClient(intOption(a, "max-connections-per-client", 1, 1_000_000));
+        if (a.has("header-timeout")) o.headerTimeout(a.get("header-timeout").map(Durations::parse).orElseThrow());
+        for (String h : a.get("allow-host").map(v -> v.split(",")).orElse(new String[0]))
+            if (!h.isBlank()) o.allowHost(h.strip());
         Duration interval = a.get("interval").map(Durations::parse).orElse(Duration.ofSeconds(1));
         if (interval.compareTo(Duration.ofMillis(100)) < 0) throw new UsageException("--interval must be at least 100ms");
         o.interval(interval);
         o.allowControl(a.has("allow-control"));
-        if (a.has("token") && a.has("token-file")) throw new UsageException("give --token or --token-file, not both");
-        if (a.has("token")) o.token(a.get("token").orElseThrow());
-        if (a.has("token-file")) o.token(readToken(Path.of(a.get("token-file").orElseThrow())));
+        int tokens = (a.has("token") ? 1 : 0) + (a.has("token-file") ? 1 : 0) + (env.containsKey(TOKEN_ENV) ? 1 : 0);
+        if (tokens > 1) throw new UsageException("give one of --token-file, $" + TOKEN_ENV + " and --token, not several");
+        if (a.has("token")) {
+            // Kept for old scripts, but every user of the machine sees it in ps.
+            err.println("rbee-mon: warning: --token is visible to every user in ps; use --token-file FILE or $" + TOKEN_ENV);
+            String t = a.get("token").orElseThrow();
+            if (t.isBlank()) throw new UsageException("--token must not be blank");
+            o.token(t);
+        }
+        if (a.has("token-file")) {
+            Path f = Path.of(a.get("token-file").orElseThrow());
+            o.token(readToken(f));
+            try {
+                var perms = Files.getPosixFilePermissions(f);
+                if (perms.contains(java.nio.file.attribute.PosixFilePermission.OTHERS_READ))
+                    err.println("rbee-mon: warning: --token-file " + f + " is readable by every user (chmod 600 it)");
+            } catch (IOException | UnsupportedOperationException e) {
+                // permissions unknown: nothing to warn about
+            }
+        }
+        if (env.containsKey(TOKEN_ENV)) {
+            String t = env.get(TOKEN_ENV).strip();
+            if (t.isEmpty()) throw new UsageException("$" + TOKEN_ENV + " is set but empty");
+            o.token(t);
+        }
         a.get("hive-id").ifPresent(o::hiveId);
 
         Server server = Server.start(Backends.monitor(a), o);
@@ -46,9 +81,10 @@ final class ServeCommand {
             done.countDown();
         }, "rbee-serve-stop"));
         String where = "http://" + hostForUrl(server.address().getAddress()) + ":" + server.port();
-        err.println("rbee-mon: serving hive " + o.hiveId + " on " + where + "/ (" + Server.STREAM + ", " + Server.WORKERS
+        err.println("rbee-mon: serving hive " + o.hiveId + " on " + where + "/ (the live page; " + Server.STREAM + ", " + Server.WORKERS
                 + ", " + Server.METRICS + "); control " + (!o.allowControl ? "disabled"
-                : o.token.isPresent() ? "enabled with a bearer token" : "enabled from loopback only"));
+                : o.token.isPresent() ? "enabled with a bearer token" : "enabled from loopback only")
+                + (o.allowControl && o.bind.isAnyLocalAddress() && o.token.isEmpty() ? " (bound to all addresses: remote stops need a token)" : ""));
         done.await();
         return 0;
     }

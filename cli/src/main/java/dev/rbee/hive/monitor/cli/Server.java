@@ -1,8 +1,5 @@
 package dev.rbee.hive.monitor.cli;
 
-import com.sun.net.httpserver.Headers;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import dev.rbee.hive.monitor.ExitReport;
 import dev.rbee.hive.monitor.Names;
 import dev.rbee.hive.monitor.ProcessMonitor;
@@ -10,43 +7,63 @@ import dev.rbee.hive.monitor.Sampler;
 import dev.rbee.hive.monitor.Snapshot;
 import dev.rbee.hive.monitor.json.Prometheus;
 import dev.rbee.hive.monitor.json.Wire;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Connection;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.thread.VirtualThreadPool;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.net.URLDecoder;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 /**
- * The HTTP face of a hive monitor, on the JDK's built-in server:
+ * The HTTP face of a hive monitor, on Jetty 12 (core, no servlets):
  * <ul>
- * <li>{@code GET /v1/heartbeats/stream}: server-sent events, one HiveTelemetry JSON per sampling round;</li>
+ * <li>{@code GET /v1/heartbeats/stream}: server-sent events, one HiveTelemetry JSON per sampling round,
+ *     each with an id; {@code Last-Event-ID} replays what a reconnecting client missed;</li>
  * <li>{@code GET /v1/workers}: the last round's workers as JSON;</li>
- * <li>{@code GET /metrics}: Prometheus text exposition 0.0.4;</li>
+ * <li>{@code GET /metrics}: Prometheus text 0.0.4, or OpenMetrics 1.0 when the Accept header asks;</li>
+ * <li>{@code GET /}: the live page ({@link Page}), fed by the event stream;</li>
  * <li>{@code POST /v1/workers/{group}/{instance}/stop[?grace=10s]}: only with
- *     {@link Options#allowControl}, and then only from loopback unless a token
- *     is configured (then {@code Authorization: Bearer TOKEN} from anywhere).</li>
+ *     {@link Options#allowControl}; the Host must be one of this server's names,
+ *     a browser's Origin this server itself, and the client on loopback, or,
+ *     with a token, {@code Authorization: Bearer TOKEN} from anywhere.</li>
  * </ul>
- * One {@link Sampler} feeds every client.  Each exchange runs on its own
- * virtual thread, at most {@code maxExchanges} at once (a slow client costs a
- * parked virtual thread, not a pool slot; beyond the bound the connection is
- * closed); each event stream has its own virtual thread that writes from a short queue
- * (a slow client loses old events, never stalls the others, and is dropped
- * after {@link Options#stallTimeout}); a client that went away is dropped at
- * the next failed write.  Streams, concurrent stops and request bodies are bounded.
+ * GET endpoints also answer HEAD; every endpoint answers OPTIONS.
+ *
+ * <p>Why Jetty and not the JDK's HttpServer (the first version): that server
+ * reads request heads on its executor with no deadline (a client that sends
+ * nothing holds a slot; its only timeouts are JVM-wide {@code sun.net.httpserver.*}
+ * properties), gives no hook at accept time to count connections per client,
+ * and warns on stderr for HEAD.  Jetty reads with non-blocking I/O (an idle
+ * socket costs no thread), has per-connection idle timeouts and connection
+ * listeners; {@link ConnectionGuard} adds the head deadline and the per-client
+ * and total bounds (503 beyond).
  *
  * <pre>{@code
  * try (Server s = Server.start(ProcessMonitor.create(), new Server.Options().port(0))) {
@@ -57,6 +74,7 @@ import java.util.function.Consumer;
 public final class Server implements AutoCloseable {
     static final String STREAM = "/v1/heartbeats/stream", WORKERS = "/v1/workers", METRICS = "/metrics";
     private static final String TEXT = "text/plain; charset=utf-8", JSON = "application/json";
+    private static final String GET_ALLOW = "GET, HEAD, OPTIONS", POST_ALLOW = "POST, OPTIONS";
 
     /** Settings; the defaults are those of {@code rbee-mon serve}. */
     public static final class Options {
@@ -66,10 +84,17 @@ public final class Server implements AutoCloseable {
         boolean allowControl;
         Optional<String> token = Optional.empty();
         String hiveId = Format.hostName();
+        Set<String> allowedHosts = new LinkedHashSet<>();
         int maxStreams = 256;
         int maxBodyBytes = 64 * 1024;
-        int maxExchanges = 512;
+        int maxConnections = 1024;
+        int maxConnectionsPerClient = 64;
         int maxConcurrentStops = 16;
+        int replayEvents = 120;
+        long replayBytes = 32L << 20;
+        Duration headerTimeout = Duration.ofSeconds(10);
+        Duration bodyTimeout = Duration.ofSeconds(10);
+        Duration idleTimeout = Duration.ofSeconds(30);
         Duration maxGrace = Duration.ofMinutes(10);
         Duration stallTimeout = Duration.ofSeconds(30);
         boolean gpu = true;
@@ -80,16 +105,28 @@ public final class Server implements AutoCloseable {
         public Options interval(Duration d) { interval = d; return this; }
         public Options allowControl(boolean b) { allowControl = b; return this; }
         public Options token(String t) {
-            if (t != null && t.isBlank()) throw new IllegalArgumentException("the token must not be blank");
-            token = Optional.ofNullable(t);
+            if (t == null || t.isBlank()) throw new IllegalArgumentException("the token must not be blank");
+            token = Optional.of(t);
             return this;
         }
         public Options hiveId(String id) { hiveId = id; return this; }
+        /** A further name clients may use in Host and Origin for control (beside loopback names and the bind address). */
+        public Options allowHost(String h) { allowedHosts.add(h.toLowerCase(Locale.ROOT)); return this; }
         public Options maxStreams(int n) { maxStreams = n; return this; }
         public Options maxBodyBytes(int n) { maxBodyBytes = n; return this; }
-        /** Requests handled at once (each on a virtual thread); beyond that new connections are closed. */
-        public Options maxExchanges(int n) { maxExchanges = n; return this; }
-        /** A client that has not taken an event for this long is disconnected. */
+        /** Connections open at once, all clients together; beyond it, 503. */
+        public Options maxConnections(int n) { maxConnections = n; return this; }
+        /** Connections open at once from one IP address; beyond it, 503. */
+        public Options maxConnectionsPerClient(int n) { maxConnectionsPerClient = n; return this; }
+        /** Events kept for Last-Event-ID replay (and at most this many bytes of them). */
+        public Options replay(int events, long bytes) { replayEvents = events; replayBytes = bytes; return this; }
+        /** A request head (line and headers) must be complete this long after the connection opened. */
+        public Options headerTimeout(Duration d) { headerTimeout = d; return this; }
+        /** A request body must be complete this long after its head. */
+        public Options bodyTimeout(Duration d) { bodyTimeout = d; return this; }
+        /** A keep-alive connection's next request head must be complete this long after the last response. */
+        public Options idleTimeout(Duration d) { idleTimeout = d; return this; }
+        /** An event-stream client that takes nothing for this long (and at least 3 intervals) is disconnected. */
         public Options stallTimeout(Duration d) { stallTimeout = d; return this; }
         public Options gpu(boolean b) { gpu = b; return this; }
     }
@@ -97,31 +134,99 @@ public final class Server implements AutoCloseable {
     private final ProcessMonitor monitor;
     private final Options opt;
     private final Sampler sampler;
-    private final HttpServer http;
-    private final BoundedExecutor exchanges;
+    private final org.eclipse.jetty.server.Server jetty;
+    private final ServerConnector connector;
+    private final ConnectionGuard guard;
     private final EventStreams streams;
     private final Semaphore stops;
     private final Consumer<Snapshot> listener;
+    private final Set<String> hostNames;
+    private final byte[] tokenDigest;
+    private final Thread sweeper;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final String version = Version.get();
+    private final Page page;
 
     private Server(ProcessMonitor monitor, Options opt) throws IOException {
         this.monitor = monitor;
         this.opt = opt;
         this.stops = new Semaphore(opt.maxConcurrentStops);
-        this.streams = new EventStreams(opt.maxStreams, opt.interval, opt.stallTimeout);
+        this.tokenDigest = opt.token.map(Server::sha256).orElse(new byte[0]);
+        this.hostNames = hostNames(opt);
+        this.page = Page.load(opt.hiveId, !opt.allowControl ? "off" : opt.token.isPresent() ? "token" : "loopback");
+        this.streams = new EventStreams(opt.maxStreams, opt.interval, opt.replayEvents, opt.replayBytes);
+        this.guard = new ConnectionGuard(opt.maxConnectionsPerClient, opt.maxConnections, opt.headerTimeout, opt.idleTimeout);
+
+        // Virtual threads for the acceptor, the selector and every task: no pool of platform threads to size,
+        // and a handler that waits (the first sample) parks cheaply.
+        VirtualThreadPool pool = new VirtualThreadPool(opt.maxConnections + 16);
+        pool.setName("rbee-http");
+        jetty = new org.eclipse.jetty.server.Server(pool);
+        HttpConfiguration hc = new HttpConfiguration();
+        hc.setSendServerVersion(false);
+        hc.setSendDateHeader(true);
+        hc.setRequestHeaderSize(16 * 1024);
+        // "%2e%2e" and "%2F" in a name reach our own check (Names.check, with a clear 400), not Jetty's HTML error page.
+        hc.setUriCompliance(org.eclipse.jetty.http.UriCompliance.from(org.eclipse.jetty.http.UriCompliance.AMBIGUOUS_VIOLATIONS));
+        hc.addCustomizer((request, responseHeaders) -> {
+            guard.headComplete(request.getConnectionMetaData().getConnection());
+            return request;
+        });
+        connector = new ServerConnector(jetty, 1, 1, new HttpConnectionFactory(hc));
+        connector.setHost(opt.bind.getHostAddress());
+        connector.setPort(opt.port);
+        connector.setIdleTimeout(Math.max(opt.idleTimeout.toMillis(), opt.headerTimeout.toMillis()));
+        connector.setAcceptQueueSize(128);
+        connector.addEventListener(guard);
+        jetty.addConnector(connector);
+        jetty.setHandler(new Handler.Abstract() {
+            @Override
+            public boolean handle(Request request, Response response, Callback callback) {
+                Connection c = request.getConnectionMetaData().getConnection();
+                Server.this.handle(request, response, new Callback() {
+                    @Override
+                    public void succeeded() {
+                        guard.exchangeDone(c);
+                        callback.succeeded();
+                    }
+
+                    @Override
+                    public void failed(Throwable x) {
+                        guard.exchangeDone(c);
+                        callback.failed(x);
+                    }
+                });
+                return true;
+            }
+        });
+        // What Jetty refuses itself (a malformed request line, headers too large): plain text like ours, not HTML.
+        jetty.setErrorHandler((request, response, callback) -> {
+            Object m = request.getAttribute(org.eclipse.jetty.server.handler.ErrorHandler.ERROR_MESSAGE);
+            byte[] body = ((m == null ? "error " + response.getStatus() : m.toString()) + "\n").getBytes(StandardCharsets.UTF_8);
+            response.getHeaders().put(HttpHeader.CONTENT_TYPE, TEXT);
+            response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+            response.write(true, ByteBuffer.wrap(body), callback);
+            return true;
+        });
+        jetty.setStopTimeout(2000);
+
         this.sampler = monitor.sampler().interval(opt.interval).gpu(opt.gpu).start();
-        this.listener = snap -> streams.publish(event(snap));
+        this.listener = snap -> streams.publish(Wire.json(Wire.hiveTelemetry(opt.hiveId, snap)));
         sampler.addListener(listener);
-        this.exchanges = new BoundedExecutor(opt.maxExchanges);
         try {
-            this.http = HttpServer.create(new InetSocketAddress(opt.bind, opt.port), 128);
-        } catch (IOException e) {
+            jetty.start();
+        } catch (Exception e) {
+            sampler.removeListener(listener);
             sampler.close();
-            throw new IOException("cannot listen on " + opt.bind.getHostAddress() + ":" + opt.port + ": " + e.getMessage(), e);
+            try {
+                jetty.stop();
+            } catch (Exception ignored) {
+                // it did not start: nothing more to stop
+            }
+            Throwable cause = e instanceof IOException && e.getCause() != null ? e.getCause() : e;
+            throw new IOException("cannot listen on " + opt.bind.getHostAddress() + ":" + opt.port + ": " + cause.getMessage(), e);
         }
-        http.createContext("/", this::handle);
-        http.setExecutor(exchanges);
-        http.start();
+        sweeper = Thread.ofVirtual().name("rbee-http-deadlines").start(this::sweep);
     }
 
     /** Starts sampling {@code monitor} and serving; {@link #close} stops both. */
@@ -131,11 +236,11 @@ public final class Server implements AutoCloseable {
 
     /** The port bound (the one chosen by the system for port 0). */
     public int port() {
-        return http.getAddress().getPort();
+        return connector.getLocalPort();
     }
 
     public InetSocketAddress address() {
-        return http.getAddress();
+        return new InetSocketAddress(opt.bind, port());
     }
 
     /** Event streams now open. */
@@ -143,118 +248,167 @@ public final class Server implements AutoCloseable {
         return streams.open();
     }
 
-    /** Exchanges being handled now (each on a virtual thread), event streams not included once attached. */
-    public int activeExchanges() {
-        return exchanges.active();
+    /** Connections now open, all clients. */
+    public int openConnections() {
+        return guard.open();
     }
 
-    /** Stream writer threads still running (virtual threads: not in {@link Thread#activeCount()}). */
-    public int streamThreads() {
-        return streams.threads();
+    /** Connections now open from {@code client}. */
+    public int openConnections(InetAddress client) {
+        return guard.openFrom(client);
     }
 
-    private byte[] event(Snapshot s) {
-        // Jackson writes no raw line breaks: one "data:" line per event.
-        return ("data: " + Wire.json(Wire.hiveTelemetry(opt.hiveId, s)) + "\n\n").getBytes(StandardCharsets.UTF_8);
+    /** Connections closed so far because their request head (or next request) was overdue. */
+    public long timedOutConnections() {
+        return guard.timedOut();
+    }
+
+    /** Connections answered 503 so far for being over a connection bound. */
+    public long refusedConnections() {
+        return guard.refused();
+    }
+
+    /** Closes the connections whose request head is overdue, four times a second. */
+    private void sweep() {
+        while (!closed.get()) {
+            guard.sweep();
+            try {
+                Thread.sleep(250);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
     }
 
     // ---- routing ------------------------------------------------------------------------------
 
-    private void handle(HttpExchange ex) {
-        boolean async = false;
+    /** One exchange; {@code done} is completed by whoever writes the last of the answer. */
+    private void handle(Request req, Response resp, Callback done) {
         try {
-            async = route(ex);
-        } catch (HttpError e) {
-            reply(ex, e.status, e.headers, TEXT, (e.getMessage() + "\n").getBytes(StandardCharsets.UTF_8));
-        } catch (Exception | Error e) {
-            reply(ex, 500, Map.of(), TEXT, ("internal error: " + e + "\n").getBytes(StandardCharsets.UTF_8));
-        } finally {
-            if (!async) ex.close();
+            if (guard.rejected(req.getConnectionMetaData().getConnection())) {
+                InetAddress client = ConnectionGuard.address(req.getConnectionMetaData().getRemoteSocketAddress());
+                throw new HttpError(503, "too many connections (at most " + guard.maxPerClient() + " from one address, "
+                        + guard.maxTotal() + " in all; " + client.getHostAddress() + " has " + guard.openFrom(client)
+                        + "): try again later", Map.of("Retry-After", "5", "Connection", "close"));
+            }
+            readBody(req).whenComplete((body, failure) -> {
+                if (failure != null) {
+                    Throwable f = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+                            ? failure.getCause() : failure;
+                    error(req, resp, done, f);
+                    return;
+                }
+                try {
+                    route(req, resp, done);
+                } catch (Throwable e) {
+                    error(req, resp, done, e);
+                }
+            });
+        } catch (Throwable e) {
+            error(req, resp, done, e);
         }
     }
 
-    /** Returns true when the exchange was handed to another thread (which then closes it). */
-    private boolean route(HttpExchange ex) throws Exception {
-        String path = ex.getRequestURI().getRawPath();
-        String method = ex.getRequestMethod();
-        if (path.equals(STREAM)) {
-            only(ex, "GET");
-            readBody(ex);
-            return stream(ex);
+    private void error(Request req, Response resp, Callback done, Throwable e) {
+        if (e instanceof HttpError h) {
+            reply(req, resp, done, h.status, h.headers, TEXT, (h.getMessage() + "\n").getBytes(StandardCharsets.UTF_8));
+        } else {
+            reply(req, resp, done, 500, Map.of(), TEXT, ("internal error: " + e + "\n").getBytes(StandardCharsets.UTF_8));
         }
-        if (path.equals(WORKERS)) {
-            only(ex, "GET");
-            readBody(ex);
-            reply(ex, 200, Map.of(), JSON, Wire.json(workers(current())).getBytes(StandardCharsets.UTF_8));
-            return false;
+    }
+
+    private void route(Request req, Response resp, Callback done) throws Exception {
+        // The raw (still percent-encoded) path: names are decoded and checked one segment at a time.
+        String raw = req.getHttpURI().getPath() == null ? "/" : req.getHttpURI().getPath();
+        String method = req.getMethod();
+        boolean options = method.equals("OPTIONS");
+        if (raw.equals(STREAM)) {
+            if (options || !only(req, GET_ALLOW)) { options(resp, done, GET_ALLOW); return; }
+            stream(req, resp, done);
+            return;
         }
-        if (path.equals(METRICS)) {
-            only(ex, "GET");
-            readBody(ex);
-            reply(ex, 200, Map.of(), Prometheus.CONTENT_TYPE, Prometheus.metrics(current()).getBytes(StandardCharsets.UTF_8));
-            return false;
+        if (raw.equals(WORKERS)) {
+            if (options || !only(req, GET_ALLOW)) { options(resp, done, GET_ALLOW); return; }
+            reply(req, resp, done, 200, Map.of(), JSON, Wire.json(Wire.workers(opt.hiveId, current())).getBytes(StandardCharsets.UTF_8));
+            return;
         }
-        if (path.equals("/")) {
-            only(ex, "GET");
-            readBody(ex);
-            reply(ex, 200, Map.of(), TEXT, ("rbee-mon serve (hive " + opt.hiveId + ")\n"
-                    + "GET  " + STREAM + "   server-sent events, one HiveTelemetry JSON per " + Format.duration(opt.interval) + "\n"
-                    + "GET  " + WORKERS + "             the workers of the last sampling round, JSON\n"
-                    + "GET  " + METRICS + "                Prometheus text format 0.0.4\n"
-                    + "POST " + WORKERS + "/{group}/{instance}/stop[?grace=10s]   "
-                    + (opt.allowControl ? "enabled" : "disabled (start with --allow-control)") + "\n")
-                    .getBytes(StandardCharsets.UTF_8));
-            return false;
+        if (raw.equals(METRICS)) {
+            if (options || !only(req, GET_ALLOW)) { options(resp, done, GET_ALLOW); return; }
+            long start = System.nanoTime();
+            Prometheus.Format f = Prometheus.Format.negotiate(req.getHeaders().get(HttpHeader.ACCEPT));
+            String text = Prometheus.metrics(current(), new Prometheus.Scrape(f, version, start));
+            reply(req, resp, done, 200, Map.of("Vary", "Accept"), f.contentType(), text.getBytes(StandardCharsets.UTF_8));
+            return;
         }
-        String[] seg = path.split("/", -1); // "", "v1", "workers", group, instance, "stop"
+        if ("*".equals(raw)) {
+            options(resp, done, "GET, HEAD, POST, OPTIONS");
+            return;
+        }
+        Page.Asset asset = page.asset(raw);
+        if (asset != null) {
+            if (options || !only(req, GET_ALLOW)) { options(resp, done, GET_ALLOW); return; }
+            reply(req, resp, done, 200, Page.HEADERS, asset.type(), asset.bytes());
+            return;
+        }
+        String[] seg = raw.split("/", -1); // "", "v1", "workers", group, instance, "stop"
         if (seg.length == 6 && seg[0].isEmpty() && seg[1].equals("v1") && seg[2].equals("workers") && seg[5].equals("stop")) {
-            only(ex, "POST");
-            readBody(ex);
-            return stop(ex, seg[3], seg[4]);
+            if (options || !only(req, POST_ALLOW)) { options(resp, done, POST_ALLOW); return; }
+            stop(req, resp, done, seg[3], seg[4]);
+            return;
         }
-        throw new HttpError(404, "no such endpoint: " + method + " " + shorten(path)
-                + " (endpoints: GET " + STREAM + ", GET " + WORKERS + ", GET " + METRICS
+        throw new HttpError(404, "no such endpoint: " + shorten(method) + " " + shorten(raw)
+                + " (endpoints: GET /, GET " + STREAM + ", GET " + WORKERS + ", GET " + METRICS
                 + ", POST " + WORKERS + "/{group}/{instance}/stop)");
     }
 
-    private static void only(HttpExchange ex, String method) throws HttpError {
-        if (!ex.getRequestMethod().equals(method))
-            throw new HttpError(405, "method " + shorten(ex.getRequestMethod()) + " not allowed on "
-                    + shorten(ex.getRequestURI().getRawPath()) + ": use " + method, Map.of("Allow", method));
+    /** True for OPTIONS (answered by the caller); throws 405 for a method not in {@code allow}. */
+    private static boolean only(Request req, String allow) throws HttpError {
+        String m = req.getMethod();
+        if (m.equals("OPTIONS")) return false;
+        for (String a : allow.split(", ")) if (a.equals(m)) return true;
+        throw new HttpError(405, "method " + shorten(m) + " not allowed on " + shorten(req.getHttpURI().getPath())
+                + ": use " + allow.replace(", OPTIONS", "").replace(", HEAD", ""), Map.of("Allow", allow));
+    }
+
+    /** OPTIONS: the methods, and no CORS headers (no other origin may call this server from a browser). */
+    private static void options(Response resp, Callback done, String allow) {
+        resp.setStatus(204);
+        resp.getHeaders().put(HttpHeader.ALLOW, allow);
+        resp.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+        resp.write(true, null, done);
     }
 
     /**
-     * Reads the request body, refusing (413) one longer than the limit.  An
-     * over-long body is read and dropped up to 16 times the limit, so that the
-     * client, still sending, gets to see the answer; past that the connection closes.
+     * The request body, at most {@code maxBodyBytes}, complete within the
+     * body timeout: 413 beyond the size (the connection then closes), 408 beyond the time.
      */
-    private byte[] readBody(HttpExchange ex) throws IOException, HttpError {
-        long limit = opt.maxBodyBytes;
-        String declared = ex.getRequestHeaders().getFirst("Content-Length");
-        long length = -1;
-        if (declared != null) {
-            try {
-                length = Long.parseLong(declared.strip());
-            } catch (NumberFormatException e) {
-                throw new HttpError(400, "invalid Content-Length \"" + shorten(declared) + "\"");
+    private CompletableFuture<byte[]> readBody(Request req) throws HttpError {
+        long declared = req.getLength();
+        if (declared > opt.maxBodyBytes) throw tooLarge(declared + " bytes");
+        if (declared == 0) return CompletableFuture.completedFuture(new byte[0]);
+        CompletableFuture<byte[]> body = new CompletableFuture<>();
+        Content.Source.asByteArrayAsync(req, opt.maxBodyBytes, new org.eclipse.jetty.util.Promise.Invocable<byte[]>() {
+            @Override
+            public void succeeded(byte[] b) {
+                body.complete(b);
             }
-        }
-        InputStream in = ex.getRequestBody();
-        if (length > limit) {
-            if (length <= limit * 16) in.skipNBytes(length);
-            throw tooLarge(length + " bytes");
-        }
-        byte[] body = in.readNBytes((int) limit + 1);
-        if (body.length > limit) {
-            long more = 0;
-            while (more < limit * 16) {
-                long k = in.skip(limit * 16 - more);
-                if (k <= 0) break;
-                more += k;
+
+            @Override
+            public void failed(Throwable x) {
+                body.completeExceptionally(x);
             }
-            throw tooLarge("more than " + limit + " bytes");
-        }
-        return body;
+        });
+        return body.orTimeout(opt.bodyTimeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+                .exceptionallyCompose(e -> {
+                    Throwable c = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+                    if (c instanceof TimeoutException)
+                        return CompletableFuture.failedFuture(new HttpError(408, "request body not complete within "
+                                + Format.duration(opt.bodyTimeout), Map.of("Connection", "close")));
+                    if (c instanceof IllegalArgumentException || String.valueOf(c.getMessage()).contains("too large")
+                            || String.valueOf(c.getMessage()).contains("exceed"))
+                        return CompletableFuture.failedFuture(tooLarge("more than " + opt.maxBodyBytes + " bytes"));
+                    return CompletableFuture.failedFuture(c);
+                });
     }
 
     private HttpError tooLarge(String what) {
@@ -272,66 +426,146 @@ public final class Server implements AutoCloseable {
         }
     }
 
-    private Map<String, Object> workers(Snapshot s) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("hive_id", opt.hiveId);
-        m.put("ts", s.timestamp().toString());
-        m.put("workers", s.workers().stream().map(Wire::worker).toList());
-        if (!s.errors().isEmpty()) m.put("errors", s.errors());
-        return m;
-    }
-
     // ---- event stream -------------------------------------------------------------------------
 
-    private boolean stream(HttpExchange ex) throws IOException, HttpError {
+    private void stream(Request req, Response resp, Callback done) throws HttpError {
+        HttpFields.Mutable h = resp.getHeaders();
+        if (req.getMethod().equals("HEAD")) {
+            h.put(HttpHeader.CONTENT_TYPE, "text/event-stream; charset=utf-8");
+            h.put(HttpHeader.CACHE_CONTROL, "no-cache");
+            resp.setStatus(200);
+            resp.write(true, null, done);
+            return;
+        }
         if (!streams.reserve())
             throw new HttpError(503, "too many event streams (limit " + opt.maxStreams + "): try again later",
                     Map.of("Retry-After", "5"));
-        try {
-            Headers h = ex.getResponseHeaders();
-            h.set("Content-Type", "text/event-stream; charset=utf-8");
-            h.set("Cache-Control", "no-cache");
-            h.set("X-Accel-Buffering", "no");
-            ex.sendResponseHeaders(200, 0);
-        } catch (IOException | RuntimeException e) {
-            streams.release();
-            throw e;
-        }
-        streams.attach(ex);
-        return true;
+        h.put(HttpHeader.CONTENT_TYPE, "text/event-stream; charset=utf-8");
+        h.put(HttpHeader.CACHE_CONTROL, "no-cache");
+        h.put("X-Accel-Buffering", "no");
+        resp.setStatus(200);
+        // A stream writes every interval; a client that takes nothing for the stall timeout is dropped.
+        long stall = Math.max(opt.stallTimeout.toMillis(), opt.interval.toMillis() * 3);
+        req.getConnectionMetaData().getConnection().getEndPoint().setIdleTimeout(stall);
+        String last = req.getHeaders().get("Last-Event-ID");
+        streams.attach(resp, done, Optional.ofNullable(last).filter(s -> !s.isBlank()));
     }
 
     // ---- control ------------------------------------------------------------------------------
 
-    private boolean stop(HttpExchange ex, String rawGroup, String rawInstance) throws HttpError {
+    private void stop(Request req, Response resp, Callback done, String rawGroup, String rawInstance) throws HttpError {
         if (!opt.allowControl)
             throw new HttpError(403, "control is disabled: start rbee-mon serve with --allow-control to stop workers over HTTP");
+        checkHostAndOrigin(req);
+        InetAddress client = ConnectionGuard.address(req.getConnectionMetaData().getRemoteSocketAddress());
         if (opt.token.isPresent()) {
-            String auth = ex.getRequestHeaders().getFirst("Authorization");
-            byte[] want = ("Bearer " + opt.token.get()).getBytes(StandardCharsets.UTF_8);
-            if (auth == null || !MessageDigest.isEqual(auth.strip().getBytes(StandardCharsets.UTF_8), want))
-                throw new HttpError(401, (auth == null ? "missing" : "wrong") + " token: send \"Authorization: Bearer TOKEN\"",
-                        Map.of("WWW-Authenticate", "Bearer realm=\"rbee-mon\""));
-        } else if (!ex.getRemoteAddress().getAddress().isLoopbackAddress()) {
-            throw new HttpError(403, "control is allowed only from loopback (configure --token to allow it from "
-                    + ex.getRemoteAddress().getAddress().getHostAddress() + ")");
+            checkToken(req.getHeaders().get(HttpHeader.AUTHORIZATION));
+        } else if (!client.isLoopbackAddress()) {
+            throw new HttpError(403, "control is allowed only from loopback (configure --token-file to allow it from "
+                    + client.getHostAddress() + ")");
         }
         String group = name("group", rawGroup), instance = name("instance", rawInstance);
-        Duration grace = grace(ex.getRequestURI().getRawQuery());
+        Duration grace = grace(req.getHttpURI().getQuery());
         if (!stops.tryAcquire())
             throw new HttpError(503, "too many stops in progress (limit " + opt.maxConcurrentStops + ")",
                     Map.of("Retry-After", "1"));
-        try {
-            // This can take the whole grace period: the exchange has a virtual thread of its own.
-            Optional<ExitReport> r = monitor.stop(group, instance, grace);
-            if (r.isEmpty()) throw new HttpError(404, "no live worker " + group + "/" + instance);
-            reply(ex, 200, Map.of(), JSON, Wire.json(Wire.exitReport(r.get())).getBytes(StandardCharsets.UTF_8));
-        } catch (IOException | InterruptedException | RuntimeException e) {
-            throw new HttpError(500, "stopping " + group + "/" + instance + " failed: " + e.getMessage());
-        } finally {
-            stops.release();
+        // This can take the whole grace period: a virtual thread of its own, not one of Jetty's.
+        Thread.ofVirtual().name("rbee-stop-" + group + "-" + instance).start(() -> {
+            try {
+                Optional<ExitReport> r = monitor.stop(group, instance, grace);
+                if (r.isEmpty()) throw new HttpError(404, "no live worker " + group + "/" + instance);
+                reply(req, resp, done, 200, Map.of(), JSON, Wire.json(Wire.exitReport(r.get())).getBytes(StandardCharsets.UTF_8));
+            } catch (HttpError e) {
+                error(req, resp, done, e);
+            } catch (IOException | InterruptedException | RuntimeException e) {
+                error(req, resp, done, new HttpError(500, "stopping " + group + "/" + instance + " failed: " + e.getMessage()));
+            } finally {
+                stops.release();
+            }
+        });
+    }
+
+    /**
+     * Refuses a request whose Host is not one of this server's names (DNS
+     * rebinding: a page of evil.example resolved to 127.0.0.1 still sends
+     * Host: evil.example) or whose Origin is another site (a page posting
+     * cross-origin).  No Origin (curl, scripts) is fine.
+     */
+    private void checkHostAndOrigin(Request req) throws HttpError {
+        String host = req.getHeaders().get(HttpHeader.HOST);
+        if (host == null || !allowedHost(hostPart(host)))
+            throw new HttpError(403, "Host \"" + shorten(String.valueOf(host)) + "\" is not a name of this server ("
+                    + String.join(", ", hostNames) + "; add one with --allow-host)");
+        String origin = req.getHeaders().get(HttpHeader.ORIGIN);
+        if (origin != null) {
+            URI o;
+            try {
+                o = new URI(origin.strip());
+            } catch (java.net.URISyntaxException e) {
+                throw new HttpError(403, "cross-origin request refused: Origin \"" + shorten(origin) + "\" is not this server");
+            }
+            int p = o.getPort() < 0 ? ("https".equalsIgnoreCase(o.getScheme()) ? 443 : 80) : o.getPort();
+            if (!"http".equalsIgnoreCase(o.getScheme()) || o.getHost() == null || !allowedHost(stripBrackets(o.getHost()))
+                    || p != port())
+                throw new HttpError(403, "cross-origin request refused: Origin \"" + shorten(origin) + "\" is not this server");
         }
-        return false;
+        String site = req.getHeaders().get("Sec-Fetch-Site");
+        if (site != null && site.strip().equalsIgnoreCase("cross-site"))
+            throw new HttpError(403, "cross-origin request refused (Sec-Fetch-Site: cross-site)");
+    }
+
+    /** The host of a Host header value ("[::1]:7835" -> "::1", "Localhost:7835" -> "localhost"). */
+    static String hostPart(String host) {
+        String h = host.strip().toLowerCase(Locale.ROOT);
+        if (h.startsWith("[")) {
+            int end = h.indexOf(']');
+            return end < 0 ? h : h.substring(1, end);
+        }
+        int colon = h.indexOf(':');
+        return colon < 0 ? h : h.substring(0, colon);
+    }
+
+    private static String stripBrackets(String h) {
+        String l = h.toLowerCase(Locale.ROOT);
+        return l.startsWith("[") && l.endsWith("]") ? l.substring(1, l.length() - 1) : l;
+    }
+
+    private boolean allowedHost(String h) {
+        if (hostNames.contains(h)) return true;
+        // Any 127.x.y.z literal is loopback.
+        return h.matches("127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}");
+    }
+
+    /** Loopback names always; the bind address and this machine's name when bound beyond loopback; --allow-host names. */
+    static Set<String> hostNames(Options opt) {
+        Set<String> s = new LinkedHashSet<>(Set.of("localhost", "127.0.0.1", "::1", "0:0:0:0:0:0:0:1"));
+        if (!opt.bind.isLoopbackAddress()) {
+            if (!opt.bind.isAnyLocalAddress()) s.add(opt.bind.getHostAddress().toLowerCase(Locale.ROOT));
+            s.add(Format.hostName().toLowerCase(Locale.ROOT));
+        }
+        s.addAll(opt.allowedHosts);
+        return s;
+    }
+
+    /** {@code Bearer TOKEN}, the scheme in any case (RFC 9110), the token compared in constant time. */
+    private void checkToken(String auth) throws HttpError {
+        Map<String, String> challenge = Map.of("WWW-Authenticate", "Bearer realm=\"rbee-mon\"");
+        if (auth == null) throw new HttpError(401, "missing token: send \"Authorization: Bearer TOKEN\"", challenge);
+        String a = auth.strip();
+        int sp = a.indexOf(' ');
+        if (sp < 0 || !a.substring(0, sp).equalsIgnoreCase("Bearer"))
+            throw new HttpError(401, "wrong authorization scheme: send \"Authorization: Bearer TOKEN\"", challenge);
+        // Digests of equal length: the comparison takes the same time whatever the token's length or content.
+        if (!MessageDigest.isEqual(sha256(a.substring(sp + 1).strip()), tokenDigest))
+            throw new HttpError(401, "wrong token", challenge);
+    }
+
+    private static byte[] sha256(String s) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 missing from this JDK", e);
+        }
     }
 
     private static String name(String what, String raw) throws HttpError {
@@ -353,8 +587,13 @@ public final class Server implements AutoCloseable {
         if (rawQuery == null || rawQuery.isEmpty()) return grace;
         for (String kv : rawQuery.split("&")) {
             int eq = kv.indexOf('=');
-            String k = URLDecoder.decode(eq < 0 ? kv : kv.substring(0, eq), StandardCharsets.UTF_8);
-            String v = eq < 0 ? "" : URLDecoder.decode(kv.substring(eq + 1), StandardCharsets.UTF_8);
+            String k, v;
+            try {
+                k = URLDecoder.decode(eq < 0 ? kv : kv.substring(0, eq), StandardCharsets.UTF_8);
+                v = eq < 0 ? "" : URLDecoder.decode(kv.substring(eq + 1), StandardCharsets.UTF_8);
+            } catch (IllegalArgumentException e) {
+                throw new HttpError(400, "bad percent-encoding in the query \"" + shorten(rawQuery) + "\"");
+            }
             if (!k.equals("grace")) throw new HttpError(400, "unknown query parameter \"" + shorten(k) + "\" (known: grace)");
             try {
                 grace = Durations.parse(v);
@@ -369,21 +608,27 @@ public final class Server implements AutoCloseable {
 
     // ---- replies ------------------------------------------------------------------------------
 
-    private static void reply(HttpExchange ex, int status, Map<String, String> headers, String type, byte[] body) {
+    /** A complete answer; HEAD gets the same status and headers (Content-Length included) without the body. */
+    private static void reply(Request req, Response resp, Callback done, int status, Map<String, String> headers, String type,
+                              byte[] body) {
         try {
-            Headers h = ex.getResponseHeaders();
-            headers.forEach(h::set);
-            h.set("Content-Type", type);
-            h.set("Cache-Control", "no-store");
-            ex.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
-            if (body.length > 0) ex.getResponseBody().write(body);
-        } catch (IOException | RuntimeException e) {
-            // the client went away (or headers were already sent): nothing more to say to it
+            HttpFields.Mutable h = resp.getHeaders();
+            headers.forEach(h::put);
+            h.put(HttpHeader.CONTENT_TYPE, type);
+            h.put(HttpHeader.CACHE_CONTROL, "no-store");
+            h.put(HttpHeader.CONTENT_LENGTH, Long.toString(body.length));
+            resp.setStatus(status);
+            boolean head = req.getMethod().equals("HEAD");
+            resp.write(true, head || body.length == 0 ? null : ByteBuffer.wrap(body), done);
+        } catch (RuntimeException e) {
+            // Headers already committed (the client went away mid-answer): nothing more to say to it.
+            done.failed(e);
         }
     }
 
     /** A value for an error message: at most 200 characters, control characters escaped. */
     static String shorten(String v) {
+        if (v == null) return "";
         StringBuilder b = new StringBuilder();
         for (int i = 0; i < v.length() && i < 200; i++) {
             char c = v.charAt(i);
@@ -392,46 +637,6 @@ public final class Server implements AutoCloseable {
         }
         if (v.length() > 200) b.append("...");
         return b.toString();
-    }
-
-    /** Each task on a new virtual thread, at most {@code max} at once; beyond that execute() throws. */
-    static final class BoundedExecutor implements Executor {
-        private final int max;
-        private final Semaphore permits;
-        private final ThreadFactory threads = Thread.ofVirtual().name("rbee-http-", 1).factory();
-
-        BoundedExecutor(int max) {
-            this.max = max;
-            this.permits = new Semaphore(max);
-        }
-
-        @Override
-        public void execute(Runnable task) {
-            // Rejected: the JDK server closes that connection.
-            if (!permits.tryAcquire()) throw new RejectedExecutionException(max + " exchanges in progress");
-            try {
-                threads.newThread(() -> {
-                    try {
-                        task.run();
-                    } finally {
-                        permits.release();
-                    }
-                }).start();
-            } catch (RuntimeException | Error e) {
-                permits.release();
-                throw e;
-            }
-        }
-
-        int active() {
-            return max - permits.availablePermits();
-        }
-
-        boolean awaitIdle(Duration timeout) throws InterruptedException {
-            if (!permits.tryAcquire(max, timeout.toMillis(), TimeUnit.MILLISECONDS)) return false;
-            permits.release(max);
-            return true;
-        }
     }
 
     /** An answer other than 200, with its message. */
@@ -450,19 +655,27 @@ public final class Server implements AutoCloseable {
         }
     }
 
-    /** Stops serving and sampling: closes the listener, every stream and the request pool. */
+    /**
+     * Stops serving and sampling: every event stream gets a final "shutdown"
+     * event and a clean end (up to 2 s), then the listener, the connections
+     * and the threads are closed.
+     */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) return;
         sampler.removeListener(listener);
         sampler.close();
-        streams.closeAll();
-        http.stop(0);
+        sweeper.interrupt();
         try {
-            exchanges.awaitIdle(Duration.ofSeconds(5));
-            streams.awaitThreads(Duration.ofSeconds(5));
+            streams.closeAll(Duration.ofSeconds(2));
+            sweeper.join(Duration.ofSeconds(5));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        try {
+            jetty.stop();
+        } catch (Exception e) {
+            System.err.println("rbee-mon: stopping the HTTP server: " + e);
         }
     }
 }

@@ -1,138 +1,152 @@
 package dev.rbee.hive.monitor.cli;
 
-import com.sun.net.httpserver.Headers;
-import com.sun.net.httpserver.HttpContext;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpPrincipal;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.rbee.hive.monitor.ProcessMonitor;
+import dev.rbee.hive.monitor.testing.TestEnv;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
-import java.io.InterruptedIOException;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.InetAddress;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.ArrayList;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The stream bookkeeping with exchanges whose body blocks (a stalled client) or records (a reading one). */
+/** Event ids, Last-Event-ID replay from the ring and the "lost" event, with a real server and client. */
 class EventStreamsTest {
-    static byte[] event(int n) {
-        return ("data: {\"n\":" + n + "}\n\n").getBytes(StandardCharsets.UTF_8);
+    final ProcessMonitor monitor = TestEnv.monitor();
+    final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    Server server;
+
+    @AfterEach
+    void close() {
+        if (server != null) server.close();
+        client.close();
     }
 
-    @Test
-    void aStalledClientIsDroppedAfterTheStallTimeoutAndTheOthersGoOn() throws Exception {
-        EventStreams streams = new EventStreams(10, Duration.ofMillis(100), Duration.ofMillis(300));
-        FakeExchange stalled = new FakeExchange(true), reading = new FakeExchange(false);
-        for (FakeExchange ex : new FakeExchange[] {stalled, reading}) {
-            assertTrue(streams.reserve());
-            streams.attach(ex);
+    /** One SSE event as the client parsed it: its event type ("message" when none), id and data. */
+    record Event(String type, String id, String data) {
+        long seq() {
+            return Long.parseLong(id.substring(id.lastIndexOf('-') + 1));
         }
-        streams.publish(event(1));
-        assertTrue(stalled.blocked.await(5, java.util.concurrent.TimeUnit.SECONDS), "the stalled client's write blocks");
-        for (int n = 2; n < 10 && streams.open() == 2; n++) {
-            Thread.sleep(100);
-            streams.publish(event(n)); // never blocks, though one client does not read
-        }
-        ServerTest.waitFor(() -> streams.open() == 1 && streams.threads() == 1, "the stalled stream dropped");
-        assertTrue(stalled.closed.get(), "its exchange closed");
-        assertFalse(reading.closed.get());
-        streams.publish(event(99));
-        ServerTest.waitFor(() -> reading.body().contains("\"n\":99"), "the reading client still gets events");
-        assertTrue(reading.body().startsWith(": rbee-mon heartbeats"), reading.body());
-        streams.closeAll();
-        assertTrue(streams.awaitThreads(Duration.ofSeconds(5)));
-        assertEquals(0, streams.open());
-        assertTrue(reading.closed.get());
     }
 
-    @Test
-    void aSlowClientLosesOldEventsNotNewOnes() throws Exception {
-        EventStreams streams = new EventStreams(10, Duration.ofMillis(100), Duration.ofSeconds(30));
-        FakeExchange slow = new FakeExchange(true);
-        assertTrue(streams.reserve());
-        streams.attach(slow);
-        assertTrue(slow.blocked.await(5, java.util.concurrent.TimeUnit.SECONDS));
-        for (int n = 0; n < 100; n++) streams.publish(event(n));
-        slow.release.countDown(); // the client reads again
-        ServerTest.waitFor(() -> slow.body().contains("\"n\":99"), "the newest event arrives");
-        assertFalse(slow.body().contains("\"n\":50}"), "old events were dropped, not queued without bound");
-        streams.closeAll();
-        assertTrue(streams.awaitThreads(Duration.ofSeconds(5)));
-    }
-
-    @Test
-    void theLimitHolds() {
-        EventStreams streams = new EventStreams(2, Duration.ofSeconds(1), Duration.ofSeconds(30));
-        assertTrue(streams.reserve());
-        assertTrue(streams.reserve());
-        assertFalse(streams.reserve());
-        streams.release();
-        assertTrue(streams.reserve());
-        assertEquals(2, streams.open());
-    }
-
-    /** An exchange whose body records what is written; a "stalled" one blocks its first write until released or interrupted. */
-    static final class FakeExchange extends HttpExchange {
-        final boolean stall;
-        final CountDownLatch blocked = new CountDownLatch(1), release = new CountDownLatch(1);
-        final AtomicBoolean closed = new AtomicBoolean();
-        final ByteArrayOutputStream written = new ByteArrayOutputStream();
-        final OutputStream out = new OutputStream() {
-            @Override
-            public void write(int b) throws InterruptedIOException {
-                write(new byte[] {(byte) b}, 0, 1);
-            }
-
-            @Override
-            public void write(byte[] b, int off, int len) throws InterruptedIOException {
-                if (stall && release.getCount() > 0) {
-                    blocked.countDown();
-                    try {
-                        release.await();
-                    } catch (InterruptedException e) {
-                        throw new InterruptedIOException("interrupted while blocked");
-                    }
-                }
-                synchronized (written) {
-                    written.write(b, off, len);
+    /** Connects (with {@code lastEventId} unless null) and reads {@code n} events by the SSE rules, then hangs up. */
+    List<Event> read(String lastEventId, int n) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + Server.STREAM))
+                .timeout(Duration.ofSeconds(20));
+        if (lastEventId != null) b.header("Last-Event-ID", lastEventId);
+        HttpResponse<java.io.InputStream> r = client.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+        assertEquals(200, r.statusCode());
+        List<Event> events = new ArrayList<>();
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
+            String type = "message", id = "", data = null, line;
+            while (events.size() < n && (line = in.readLine()) != null) {
+                if (line.isEmpty()) {
+                    if (data != null) events.add(new Event(type, id, data));
+                    type = "message";
+                    data = null;
+                } else if (line.startsWith("event: ")) {
+                    type = line.substring(7);
+                } else if (line.startsWith("id: ")) {
+                    id = line.substring(4);
+                } else if (line.startsWith("data: ")) {
+                    data = line.substring(6);
                 }
             }
-        };
-
-        FakeExchange(boolean stall) {
-            this.stall = stall;
         }
+        return events;
+    }
 
-        String body() {
-            synchronized (written) {
-                return written.toString(StandardCharsets.UTF_8);
+    Server start(int replayEvents) throws Exception {
+        server = Server.start(monitor, new Server.Options().bind(InetAddress.getLoopbackAddress()).port(0).hiveId("sse")
+                .interval(Duration.ofMillis(100)).replay(replayEvents, 64L << 20).gpu(false));
+        return server;
+    }
+
+    @Test
+    void aClientThatReconnectsWithLastEventIdGetsTheEventsItMissed() throws Exception {
+        start(100);
+        List<Event> first = read(null, 3);
+        for (Event e : first) assertEquals("message", e.type());
+        String lastSeen = first.get(2).id();
+        Thread.sleep(600); // about 6 events published meanwhile
+        List<Event> again = read(lastSeen, 8);
+        for (int i = 0; i < again.size(); i++) {
+            assertEquals("message", again.get(i).type(), "no event lost within the ring: " + again);
+            assertEquals(first.get(2).seq() + 1 + i, again.get(i).seq(), "the ids go on from " + lastSeen + ": " + again);
+            assertEquals("sse", ServerTest.JSON.readTree(again.get(i).data()).get("hive_id").asText());
+        }
+        assertEquals(8, again.size());
+    }
+
+    @Test
+    void aClientTooFarBehindGetsOneLostEventSayingHowMany() throws Exception {
+        start(3);
+        List<Event> first = read(null, 1);
+        Thread.sleep(1000); // about 10 events, of which the ring keeps 3
+        List<Event> again = read(first.get(0).id(), 3);
+        Event lost = again.get(0);
+        assertEquals("lost", lost.type(), again.toString());
+        JsonNode info = ServerTest.JSON.readTree(lost.data());
+        assertEquals(first.get(0).id(), info.get("after_id").asText());
+        Event next = again.get(1);
+        assertEquals("message", next.type());
+        assertEquals(next.seq() - first.get(0).seq() - 1, info.get("missed").asLong(), "the count is the gap: " + again);
+        assertTrue(info.get("missed").asLong() >= 1);
+        assertEquals(next.seq() + 1, again.get(2).seq());
+    }
+
+    /**
+     * A client that stops reading: the server's writes to it back up (events of 200 KB
+     * each, by a long hive id) until the stall timeout drops it; the other client goes
+     * on getting every event meanwhile, and the server ends with no stream open.
+     */
+    @Test
+    void aStalledClientIsDroppedAndTheOthersGoOn() throws Exception {
+        server = Server.start(monitor, new Server.Options().bind(InetAddress.getLoopbackAddress()).port(0)
+                .hiveId("h".repeat(200_000)).interval(Duration.ofMillis(100)).stallTimeout(Duration.ofSeconds(1))
+                .replay(10, 64L << 20).gpu(false));
+        try (java.net.Socket stalled = new java.net.Socket()) {
+            stalled.setReceiveBufferSize(4096);
+            stalled.connect(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), server.port()));
+            stalled.getOutputStream().write(("GET " + Server.STREAM + " HTTP/1.1\r\nHost: localhost\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            ServerTest.waitFor(() -> server.openStreams() == 1, "the stalled client's stream");
+            List<Event> got = read(null, 1);
+            long first = got.get(0).seq();
+            // Reads on while the other one stalls: its events keep coming, in order.
+            HttpResponse<java.io.InputStream> r = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                    + server.port() + Server.STREAM)).build(), HttpResponse.BodyHandlers.ofInputStream());
+            long seen = 0;
+            try (BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
+                long end = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+                for (String line; (line = in.readLine()) != null && System.nanoTime() < end; ) {
+                    if (line.startsWith("id: ")) seen = Long.parseLong(line.substring(line.lastIndexOf('-') + 1));
+                    if (server.openStreams() == 1 && seen > first + 5) break; // the stalled one is gone
+                }
             }
+            assertEquals(1, server.openStreams(), "the stalled stream was dropped while the reader read on");
+            assertTrue(seen > first + 5, "the reader got events all along: up to " + seen);
         }
+        ServerTest.waitFor(() -> server.openStreams() == 0, "no stream left");
+    }
 
-        @Override public Headers getRequestHeaders() { return new Headers(); }
-        @Override public Headers getResponseHeaders() { return new Headers(); }
-        @Override public URI getRequestURI() { return URI.create(Server.STREAM); }
-        @Override public String getRequestMethod() { return "GET"; }
-        @Override public HttpContext getHttpContext() { return null; }
-        @Override public void close() { closed.set(true); }
-        @Override public InputStream getRequestBody() { return InputStream.nullInputStream(); }
-        @Override public OutputStream getResponseBody() { return out; }
-        @Override public void sendResponseHeaders(int rCode, long responseLength) {}
-        @Override public InetSocketAddress getRemoteAddress() { return new InetSocketAddress("127.0.0.1", 1); }
-        @Override public int getResponseCode() { return 200; }
-        @Override public InetSocketAddress getLocalAddress() { return new InetSocketAddress("127.0.0.1", 2); }
-        @Override public String getProtocol() { return "HTTP/1.1"; }
-        @Override public Object getAttribute(String name) { return null; }
-        @Override public void setAttribute(String name, Object value) {}
-        @Override public void setStreams(InputStream i, OutputStream o) {}
-        @Override public HttpPrincipal getPrincipal() { return null; }
+    @Test
+    void anIdFromAnotherRunIsReportedAsLost() throws Exception {
+        start(100);
+        List<Event> events = read("0-5", 2);
+        assertEquals("lost", events.get(0).type());
+        assertTrue(events.get(0).data().contains("not from this server's run"), events.get(0).data());
+        assertEquals("message", events.get(1).type());
     }
 }

@@ -33,6 +33,52 @@ final class PromText {
 
     private PromText() {}
 
+    /**
+     * OpenMetrics 1.0 text, read by the same rules after checking what differs:
+     * it ends with "# EOF"; a counter family is named without "_total" and
+     * every sample of it has "_total"; an info family is named without "_info"
+     * and every sample has "_info" and the value 1; HELP escapes the double quote.
+     * Returns the families under their 0.0.4 names (counters with _total, info as gauge).
+     */
+    static Map<String, Family> parseOpenMetrics(String text) {
+        if (!text.endsWith("\n# EOF\n")) throw new IllegalArgumentException("OpenMetrics text must end with # EOF");
+        StringBuilder as004 = new StringBuilder();
+        Map<String, String> rename = new HashMap<>();
+        for (String line : text.substring(0, text.length() - "# EOF\n".length()).split("\n")) {
+            if (line.startsWith("# TYPE ")) {
+                String[] p = line.split(" ", 4);
+                if (p[3].equals("counter")) rename.put(p[2], p[2] + "_total");
+                else if (p[3].equals("info")) rename.put(p[2], p[2] + "_info");
+                if (p[3].equals("counter") && p[2].endsWith("_total"))
+                    throw new IllegalArgumentException("OpenMetrics names a counter family without _total: " + line);
+                as004.append("# TYPE ").append(rename.getOrDefault(p[2], p[2])).append(' ')
+                        .append(p[3].equals("info") ? "gauge" : p[3]).append('\n');
+            } else if (line.startsWith("# HELP ")) {
+                String[] p = line.split(" ", 4);
+                if (p[3].matches(".*[^\\\\]\".*")) throw new IllegalArgumentException("unescaped \" in OpenMetrics HELP: " + line);
+                String name = p[2];
+                // The TYPE line comes after HELP: rename by the suffix the samples will show.
+                as004.append("# HELP ").append(name).append("\u0000 ").append(p[3].replace("\\\"", "\"")).append('\n');
+            } else {
+                as004.append(line).append('\n');
+            }
+        }
+        // Now that every TYPE is known, give HELP lines their 0.0.4 names.
+        String t = as004.toString();
+        for (Map.Entry<String, String> e : rename.entrySet()) t = t.replace("# HELP " + e.getKey() + "\u0000 ", "# HELP " + e.getValue() + " ");
+        t = t.replaceAll("# HELP (\\S+)\u0000 ", "# HELP $1 ");
+        Map<String, Family> f = parse(t);
+        for (Map.Entry<String, String> e : rename.entrySet()) {
+            Family fam = f.get(e.getValue());
+            if (fam == null) continue;
+            for (Sample x : fam.samples()) {
+                if (!x.name().equals(e.getValue())) throw new IllegalArgumentException("sample " + x.name() + " of " + e.getKey());
+                if (e.getValue().endsWith("_info") && x.value() != 1) throw new IllegalArgumentException("info value not 1: " + x);
+            }
+        }
+        return f;
+    }
+
     static Map<String, Family> parse(String text) {
         if (text.isEmpty()) throw new IllegalArgumentException("empty exposition");
         if (!text.endsWith("\n")) throw new IllegalArgumentException("the text does not end with a line feed");

@@ -34,7 +34,7 @@ class RunLifecycleTest {
         assertEquals(5, r.exit());
         JsonNode report = new ObjectMapper().readTree(r.err().lines().filter(l -> l.startsWith("{")).reduce((a, b) -> b).orElseThrow());
         assertEquals(5, report.get("exit_code").asInt());
-        assertEquals(group, report.get("service").asText());
+        assertEquals(group, report.get("group").asText());
         assertFalse(report.get("oom_killed").asBoolean());
         assertTrue(report.get("cgroup_removed").asBoolean());
         assertTrue(report.has("cpu_usage_usec"));

@@ -23,9 +23,9 @@ class StatsJsonTest {
     /** HiveTelemetry and WorkerTelemetry names (DESIGN.md §1); some are absent where the kernel gives no value. */
     static final Set<String> HIVE = Set.of("hive_id", "ts", "node", "workers");
     static final Set<String> NODE = Set.of("cpu_pct", "ram_used_mb", "ram_total_mb", "gpus");
-    static final Set<String> WORKER_ALWAYS = Set.of("worker_id", "service", "instance", "cgroup", "pids", "port",
+    static final Set<String> WORKER_ALWAYS = Set.of("worker_id", "group", "instance", "cgroup", "pids", "port",
             "cpu_pct", "uptime_s", "state");
-    static final Set<String> WORKER_ALL = Set.of("worker_id", "service", "instance", "cgroup", "pids", "port", "model",
+    static final Set<String> WORKER_ALL = Set.of("worker_id", "group", "instance", "cgroup", "pids", "port", "model",
             "gpu", "cpu_pct", "rss_mb", "vram_mb", "io_r_mb_s", "io_w_mb_s", "uptime_s", "state");
 
     final String group = TestEnv.uniqueGroup("json");
@@ -45,11 +45,12 @@ class StatsJsonTest {
             assertEquals(0, r.exit(), r.err());
             JsonNode hive = JSON.readTree(r.out());
             for (String k : HIVE) assertTrue(hive.has(k), "HiveTelemetry." + k + " in " + r.out());
-            for (String k : NODE) assertTrue(hive.get("node").has(k), "node." + k);
+            for (String k : NODE) assertTrue(hive.get("node").has(k) || hive.get("node").get("absent").has(k), "node." + k);
             assertEquals(1, hive.get("workers").size());
             JsonNode wt = hive.get("workers").get(0);
             for (String k : WORKER_ALWAYS) assertTrue(wt.has(k), "WorkerTelemetry." + k + " in " + wt);
-            assertEquals(group, wt.get("service").asText());
+            assertEquals(group, wt.get("group").asText());
+            assertEquals(group, wt.get("service").asText(), "the heartbeat keeps the queen's name for the group too");
             assertEquals(8080, wt.get("port").asInt());
             assertEquals("m1", wt.get("model").asText());
             assertEquals(w.pid(), wt.get("pids").get(0).asLong());
@@ -70,7 +71,9 @@ class StatsJsonTest {
             JsonNode wt = JSON.readTree(none.out()).get("workers").get(0);
             assertFalse(wt.has("vram_mb"), none.out());
             assertTrue(wt.get("absent").get("vram_mb").asText().startsWith("NVML not found"), none.out());
-            assertEquals(0, JSON.readTree(none.out()).get("node").get("gpus").size());
+            JsonNode node = JSON.readTree(none.out()).get("node");
+            assertFalse(node.has("gpus"), "unknown, not an empty list: " + node);
+            assertTrue(node.get("absent").get("gpus").asText().startsWith("NVML not found"), node.toString());
 
             java.nio.file.Path script = dir.resolve("nvml.script");
             java.nio.file.Files.writeString(script, String.join("\n",

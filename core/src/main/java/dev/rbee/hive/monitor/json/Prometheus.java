@@ -11,28 +11,112 @@ import java.util.OptionalDouble;
 import java.util.OptionalLong;
 
 /**
- * A {@link Snapshot} in the Prometheus text exposition format, version 0.0.4.
+ * A {@link Snapshot} in the Prometheus text exposition format 0.0.4, or in
+ * OpenMetrics 1.0 when the scraper asks for it ({@link Format#negotiate}).
  *
  * <p>Names follow the Prometheus rules: base units (seconds, bytes, ratios
  * 0..1), counters end in {@code _total}, each family has its HELP and TYPE
  * lines before its samples, and workers are told apart by the labels
- * {@code group} and {@code instance}.  A value the kernel did not give is not
+ * {@code group} and {@code worker} (never {@code instance} or {@code job}:
+ * Prometheus sets those to the scrape target and would rename ours to
+ * {@code exported_instance}).  A value the kernel did not give is not
  * emitted (never a made-up 0); a family without any sample is left out.
  * Raw counters only: rates are for PromQL's {@code rate()}.
+ *
+ * <p>Hand-written rather than Prometheus client_java 1.x: every value comes
+ * from one immutable {@link Snapshot} per scrape (nothing to register or
+ * update), the two formats differ in three details (counter and info family
+ * names, {@code # EOF}, HELP escaping), and this writer is what
+ * {@code promtool check metrics} and a real Prometheus are tested against.
  */
 public final class Prometheus {
-    /** The Content-Type of this format. */
+    /** The Content-Type of the text format 0.0.4. */
     public static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+    /** The Content-Type of OpenMetrics 1.0. */
+    public static final String OPENMETRICS_CONTENT_TYPE = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
     private static final double MIB = 1024.0 * 1024.0;
 
     private Prometheus() {}
 
-    public static String metrics(Snapshot s) {
-        List<Family> families = new ArrayList<>();
-        List<ProcessStats> ws = s.workers();
+    /** The two exposition formats. */
+    public enum Format {
+        TEXT(CONTENT_TYPE), OPENMETRICS(OPENMETRICS_CONTENT_TYPE);
 
-        Family f = family(families, "rbee_worker_cpu_usage_seconds_total", "counter",
+        private final String contentType;
+
+        Format(String contentType) {
+            this.contentType = contentType;
+        }
+
+        public String contentType() {
+            return contentType;
+        }
+
+        /**
+         * OpenMetrics when the Accept header ranks it at least as high as the
+         * text format (Prometheus sends {@code application/openmetrics-text;version=1.0.0,...,text/plain;version=0.0.4;q=0.5}),
+         * else the text format 0.0.4 (also for no header, or a garbled one).
+         */
+        public static Format negotiate(String accept) {
+            if (accept == null) return TEXT;
+            double om = -1, text = -1;
+            for (String range : accept.split(",")) {
+                String[] parts = range.split(";");
+                String type = parts[0].strip().toLowerCase(java.util.Locale.ROOT);
+                double q = 1;
+                for (int i = 1; i < parts.length; i++) {
+                    String p = parts[i].strip();
+                    if (p.regionMatches(true, 0, "q=", 0, 2)) {
+                        try {
+                            q = Double.parseDouble(p.substring(2).strip());
+                        } catch (NumberFormatException e) {
+                            q = 0;
+                        }
+                    }
+                }
+                if (type.equals("application/openmetrics-text")) om = Math.max(om, q);
+                else if (type.equals("text/plain") || type.equals("text/*") || type.equals("*/*")) text = Math.max(text, q);
+            }
+            return om > 0 && om >= text ? OPENMETRICS : TEXT;
+        }
+    }
+
+    /**
+     * What a scrape adds to the snapshot: the format, this program's version
+     * (for {@code rbee_build_info}) and when the scrape began ({@link System#nanoTime},
+     * for {@code rbee_scrape_duration_seconds}).
+     */
+    public record Scrape(Format format, String version, long startNanos) {
+        public Scrape {
+            java.util.Objects.requireNonNull(format, "format");
+            java.util.Objects.requireNonNull(version, "version");
+        }
+
+        /** The text format, version "unknown", starting now. */
+        public static Scrape text() {
+            return new Scrape(Format.TEXT, "unknown", System.nanoTime());
+        }
+    }
+
+    /** {@link #metrics(Snapshot, Scrape)} in the text format 0.0.4. */
+    public static String metrics(Snapshot s) {
+        return metrics(s, Scrape.text());
+    }
+
+    public static String metrics(Snapshot s, Scrape scrape) {
+        Exposition families = new Exposition();
+        List<ProcessStats> ws = s.workers();
+        boolean om = scrape.format() == Format.OPENMETRICS;
+
+        Family f = family(families, "rbee_worker_info", "info",
+                "One series per worker, value 1: its pid, model (when known) and the monitor's backend.");
+        String backend = escapeLabel(s.backend().kind().name().toLowerCase(java.util.Locale.ROOT));
+        for (ProcessStats w : ws)
+            f.sample(families.labels(w) + ",pid=\"" + w.pid() + "\"" + w.model().map(m -> ",model=\"" + escapeLabel(m) + "\"").orElse("")
+                    + ",backend=\"" + backend + "\"", "1");
+
+        f = family(families, "rbee_worker_cpu_usage_seconds_total", "counter",
                 "CPU time used by the worker's cgroup (cpu.stat usage_usec).");
         for (ProcessStats w : ws) f.usec(w, w.counters().get(Field.CPU_USAGE_USEC));
         f = family(families, "rbee_worker_cpu_user_seconds_total", "counter", "User CPU time (cpu.stat user_usec).");
@@ -73,7 +157,7 @@ public final class Prometheus {
         f = family(families, "rbee_worker_pids", "gauge", "Tasks (threads included) in the worker's cgroup (pids.current).");
         for (ProcessStats w : ws) f.count(w, w.counters().get(Field.PIDS_CURRENT));
         f = family(families, "rbee_worker_processes", "gauge", "Processes in the worker's cgroup (cgroup.procs).");
-        for (ProcessStats w : ws) f.sample(labels(w), Integer.toString(w.pids().size()));
+        for (ProcessStats w : ws) f.sample(families.labels(w), Integer.toString(w.pids().size()));
 
         f = family(families, "rbee_worker_pressure_waiting_seconds_total", "counter",
                 "Time some of the worker's tasks stalled waiting for a resource (PSI \"some\" total).");
@@ -94,12 +178,12 @@ public final class Prometheus {
                 "When the worker's main process started, seconds since the Unix epoch.");
         double now = s.timestamp().getEpochSecond() + s.timestamp().getNano() / 1e9;
         for (ProcessStats w : ws)
-            if (w.uptimeS().isPresent()) f.sample(labels(w), number(Math.round((now - w.uptimeS().getAsDouble()) * 1000) / 1000.0));
+            if (w.uptimeS().isPresent()) f.sample(families.labels(w), number(Math.round((now - w.uptimeS().getAsDouble()) * 1000) / 1000.0));
         f = family(families, "rbee_worker_gpu_memory_bytes", "gauge", "GPU memory used by the worker's processes (NVML).");
         for (ProcessStats w : ws) f.mib(w, w.vramMb());
         f = family(families, "rbee_worker_gpu_utilization_ratio", "gauge",
                 "Share of time a kernel of the worker's processes ran on its GPUs, 0..1 (NVML).");
-        for (ProcessStats w : ws) f.ratio(labels(w), w.gpuUtilPct());
+        for (ProcessStats w : ws) f.ratio(families.labels(w), w.gpuUtilPct());
 
         f = family(families, "rbee_workers", "gauge", "Workers in the tree in the last sampling round.");
         f.sample("", Integer.toString(ws.size()));
@@ -108,6 +192,10 @@ public final class Prometheus {
         f = family(families, "rbee_sample_timestamp_seconds", "gauge",
                 "When the last sampling round was taken, seconds since the Unix epoch.");
         f.sample("", number(s.timestamp().toEpochMilli() / 1000.0));
+
+        f = family(families, "rbee_build_info", "info", "The rbee-mon build, value 1.");
+        f.sample("version=\"" + escapeLabel(scrape.version()) + "\",java_version=\"" + escapeLabel(Runtime.version().toString())
+                + "\"", "1");
 
         f = family(families, "rbee_node_cpu_ratio", "gauge", "Busy share of all the node's CPUs, 0..1 (/proc/stat).");
         f.ratio("", s.node().cpuPct());
@@ -126,19 +214,35 @@ public final class Prometheus {
         for (GpuDevice d : s.node().gpus())
             if (d.temperatureC().isPresent()) f.sample(gpuLabels(d), Integer.toString(d.temperatureC().getAsInt()));
 
-        StringBuilder out = new StringBuilder(4096);
-        for (Family fam : families) fam.appendTo(out);
+        StringBuilder out = new StringBuilder(256 + ws.size() * 2048);
+        for (Family fam : families.all) fam.appendTo(out, om);
+        // Last, so that it covers the writing of everything above.
+        f = new Family(families, "rbee_scrape_duration_seconds", "gauge",
+                "Time this exposition took to build, up to this line (the sampling itself runs on its own interval).");
+        f.sample("", number((System.nanoTime() - scrape.startNanos()) / 1e9));
+        f.appendTo(out, om);
+        if (om) out.append("# EOF\n");
         return out.toString();
     }
 
-    private static Family family(List<Family> all, String name, String type, String help) {
-        Family f = new Family(name, type, help);
-        all.add(f);
+    private static Family family(Exposition x, String name, String type, String help) {
+        Family f = new Family(x, name, type, help);
+        x.all.add(f);
         return f;
     }
 
+    /** One exposition's families, and each worker's label string made once (not once per family). */
+    private static final class Exposition {
+        final List<Family> all = new ArrayList<>();
+        private final java.util.IdentityHashMap<ProcessStats, String> labels = new java.util.IdentityHashMap<>();
+
+        String labels(ProcessStats w) {
+            return labels.computeIfAbsent(w, Prometheus::labels);
+        }
+    }
+
     private static String labels(ProcessStats w) {
-        return "group=\"" + escapeLabel(w.group()) + "\",instance=\"" + escapeLabel(w.instance()) + "\"";
+        return "group=\"" + escapeLabel(w.group()) + "\",worker=\"" + escapeLabel(w.instance()) + "\"";
     }
 
     private static String gpuLabels(GpuDevice d) {
@@ -160,9 +264,10 @@ public final class Prometheus {
         return b.toString();
     }
 
-    /** HELP text: backslash and line feed escaped. */
-    static String escapeHelp(String v) {
-        return v.replace("\\", "\\\\").replace("\n", "\\n");
+    /** HELP text: backslash and line feed escaped; in OpenMetrics the double quote too. */
+    static String escapeHelp(String v, boolean om) {
+        String e = v.replace("\\", "\\\\").replace("\n", "\\n");
+        return om ? e.replace("\"", "\\\"") : e;
     }
 
     /** Microseconds as exact decimal seconds ("12.000345"). */
@@ -180,10 +285,12 @@ public final class Prometheus {
     }
 
     private static final class Family {
+        final Exposition x;
         final String name, type, help;
         final StringBuilder samples = new StringBuilder();
 
-        Family(String name, String type, String help) {
+        Family(Exposition x, String name, String type, String help) {
+            this.x = x;
             this.name = name;
             this.type = type;
             this.help = help;
@@ -196,19 +303,19 @@ public final class Prometheus {
         }
 
         void usec(ProcessStats w, OptionalLong usec) {
-            if (usec.isPresent()) sample(labels(w), seconds(usec.getAsLong()));
+            if (usec.isPresent()) sample(x.labels(w), seconds(usec.getAsLong()));
         }
 
         void usec(ProcessStats w, String resource, OptionalLong usec) {
-            if (usec.isPresent()) sample(labels(w) + ",resource=\"" + resource + "\"", seconds(usec.getAsLong()));
+            if (usec.isPresent()) sample(x.labels(w) + ",resource=\"" + resource + "\"", seconds(usec.getAsLong()));
         }
 
         void count(ProcessStats w, OptionalLong v) {
-            if (v.isPresent()) sample(labels(w), Long.toString(v.getAsLong()));
+            if (v.isPresent()) sample(x.labels(w), Long.toString(v.getAsLong()));
         }
 
         void mib(ProcessStats w, OptionalDouble mib) {
-            mib(labels(w), mib);
+            mib(x.labels(w), mib);
         }
 
         void mib(String labels, OptionalDouble mib) {
@@ -219,10 +326,19 @@ public final class Prometheus {
             if (pct.isPresent()) sample(labels, number(pct.getAsDouble() / 100.0));
         }
 
-        void appendTo(StringBuilder out) {
+        /**
+         * OpenMetrics names a family without the suffix its samples carry
+         * ({@code _total} of a counter, {@code _info} of an info) and knows the
+         * type info; the text format 0.0.4 has an info series as a gauge.
+         */
+        void appendTo(StringBuilder out, boolean om) {
             if (samples.isEmpty()) return;
-            out.append("# HELP ").append(name).append(' ').append(escapeHelp(help)).append('\n');
-            out.append("# TYPE ").append(name).append(' ').append(type).append('\n');
+            String family = name, t = type;
+            if (om && type.equals("counter")) family = name.substring(0, name.length() - "_total".length());
+            else if (om && type.equals("info")) family = name.substring(0, name.length() - "_info".length());
+            else if (!om && type.equals("info")) t = "gauge";
+            out.append("# HELP ").append(family).append(' ').append(escapeHelp(help, om)).append('\n');
+            out.append("# TYPE ").append(family).append(' ').append(t).append('\n');
             out.append(samples);
         }
     }

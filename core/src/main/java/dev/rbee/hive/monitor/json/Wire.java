@@ -22,11 +22,20 @@ import java.util.OptionalLong;
 
 /**
  * JSON with the wire names the queen expects (snake_case, units in the
- * names).  An absent value is an absent field, never 0 or null; where the
- * reason matters it is given under "absent".
+ * names).  An absent value is an absent field, never 0 or null, and every
+ * object says why under its own "absent" map, keyed exactly like the field it
+ * explains.  A worker's group is "group" everywhere; the heartbeat's workers
+ * also carry "service" with the same value, because the queen's spec (DESIGN.md
+ * section 1) reads that name.  The shapes are in one JSON Schema, {@link #SCHEMA}
+ * ({@link #HIVE_TELEMETRY_SCHEMA}, {@link #WORKERS_SCHEMA}).
  */
 public final class Wire {
     private static final ObjectMapper MAPPER = new ObjectMapper();
+    /** The JSON Schema (draft 2020-12) of the wire format, a class-path resource: one file, two documents. */
+    public static final String SCHEMA = "/dev/rbee/hive/monitor/json/wire.schema.json";
+    /** Pointers into {@link #SCHEMA}: the heartbeat and the worker list of {@code GET /v1/workers}. */
+    public static final String HIVE_TELEMETRY_SCHEMA = SCHEMA + "#/$defs/hiveTelemetry",
+            WORKERS_SCHEMA = SCHEMA + "#/$defs/workerList";
 
     private Wire() {}
 
@@ -41,7 +50,7 @@ public final class Wire {
     public static Map<String, Object> exitReport(ExitReport r) {
         Map<String, Object> m = new LinkedHashMap<>();
         r.worker().ifPresent(w -> {
-            m.put("service", w.group());
+            m.put("group", w.group());
             m.put("instance", w.instance());
         });
         m.put("pid", r.pid());
@@ -80,21 +89,34 @@ public final class Wire {
     private static final double MIB = 1024.0 * 1024.0;
 
     /**
-     * A worker with the queen's WorkerTelemetry names (service, instance,
+     * A worker with the queen's WorkerTelemetry names (group, instance,
      * cgroup, pids, port, model, gpu, cpu_pct, rss_mb, vram_mb, io_r_mb_s,
-     * io_w_mb_s, uptime_s, state) and more fields beside them.
+     * io_w_mb_s, uptime_s, state) and more fields beside them.  Every optional
+     * field is either present or explained under "absent" by its own name.
      */
     public static Map<String, Object> worker(ProcessStats s) {
+        return worker(s, false);
+    }
+
+    /** As {@link #worker(ProcessStats)}; {@code queenAlias}: "service" beside "group", as the queen's spec names it. */
+    static Map<String, Object> worker(ProcessStats s, boolean queenAlias) {
         Map<String, Object> m = new LinkedHashMap<>();
+        Map<String, String> absent = new LinkedHashMap<>(s.absent());
         m.put("worker_id", s.group() + "-" + s.instance());
-        m.put("service", s.group());
+        m.put("group", s.group());
+        if (queenAlias) m.put("service", s.group());
         m.put("instance", s.instance());
-        s.cgroup().ifPresent(c -> m.put("cgroup", c.toString()));
+        if (s.cgroup().isPresent()) m.put("cgroup", s.cgroup().get().toString());
+        else absent.put("cgroup", "this backend puts workers in no cgroup of their own");
         m.put("pid", s.pid());
         m.put("pids", s.pids());
-        port(s.instance()).ifPresent(p -> m.put("port", p));
+        Optional<Integer> port = port(s.instance());
+        if (port.isPresent()) m.put("port", port.get());
+        else absent.put("port", "the instance name is not a port number");
         s.model().ifPresent(x -> m.put("model", x));
-        if (!s.gpus().isEmpty()) m.put("gpu", s.gpus());
+        // The GPUs are known when the GPU memory is; "gpu": [] is a worker on no GPU.
+        if (s.vramMb().isPresent() || !s.gpus().isEmpty()) m.put("gpu", s.gpus());
+        else absent.put("gpu", s.absent().getOrDefault("vram_mb", "GPU sampling not enabled"));
         put(m, "cpu_pct", s.cpuPct());
         put(m, "rss_mb", s.rssMb());
         put(m, "vram_mb", s.vramMb());
@@ -105,40 +127,67 @@ public final class Wire {
         put(m, "uptime_s", s.uptimeS());
         m.put("state", "running");
         Counters c = s.counters();
-        put(m, "cpu_usage_usec", c.get(Field.CPU_USAGE_USEC));
-        put(m, "cpu_user_usec", c.get(Field.CPU_USER_USEC));
-        put(m, "cpu_system_usec", c.get(Field.CPU_SYSTEM_USEC));
-        put(m, "cpu_nr_periods", c.get(Field.CPU_NR_PERIODS));
-        put(m, "cpu_nr_throttled", c.get(Field.CPU_NR_THROTTLED));
-        put(m, "cpu_throttled_usec", c.get(Field.CPU_THROTTLED_USEC));
-        mib(m, "memory_current_mb", c.get(Field.MEMORY_CURRENT));
-        mib(m, "memory_peak_mb", c.get(Field.MEMORY_PEAK));
-        mib(m, "memory_max_mb", s.memoryMaxBytes());
-        mib(m, "memory_file_mb", c.get(Field.MEMORY_FILE));
-        put(m, "oom_kills", c.get(Field.MEMORY_EVENTS_OOM_KILL));
-        put(m, "memory_events_max", c.get(Field.MEMORY_EVENTS_MAX));
-        put(m, "memory_events_high", c.get(Field.MEMORY_EVENTS_HIGH));
-        put(m, "io_read_bytes", c.get(Field.IO_RBYTES));
-        put(m, "io_write_bytes", c.get(Field.IO_WBYTES));
-        put(m, "io_read_ops", c.get(Field.IO_RIOS));
-        put(m, "io_write_ops", c.get(Field.IO_WIOS));
-        put(m, "pids_current", c.get(Field.PIDS_CURRENT));
-        OptionalLong pm = c.get(Field.PIDS_MAX);
-        if (pm.isPresent() && pm.getAsLong() != Long.MAX_VALUE) m.put("pids_max", pm.getAsLong());
+        counter(m, absent, "cpu_usage_usec", c, Field.CPU_USAGE_USEC);
+        counter(m, absent, "cpu_user_usec", c, Field.CPU_USER_USEC);
+        counter(m, absent, "cpu_system_usec", c, Field.CPU_SYSTEM_USEC);
+        counter(m, absent, "cpu_nr_periods", c, Field.CPU_NR_PERIODS);
+        counter(m, absent, "cpu_nr_throttled", c, Field.CPU_NR_THROTTLED);
+        counter(m, absent, "cpu_throttled_usec", c, Field.CPU_THROTTLED_USEC);
+        mib(m, absent, "memory_current_mb", c, Field.MEMORY_CURRENT);
+        mib(m, absent, "memory_peak_mb", c, Field.MEMORY_PEAK);
+        unlimited(m, absent, "memory_max_mb", c, Field.MEMORY_MAX, true);
+        mib(m, absent, "memory_file_mb", c, Field.MEMORY_FILE);
+        counter(m, absent, "oom_kills", c, Field.MEMORY_EVENTS_OOM_KILL);
+        counter(m, absent, "memory_events_max", c, Field.MEMORY_EVENTS_MAX);
+        counter(m, absent, "memory_events_high", c, Field.MEMORY_EVENTS_HIGH);
+        counter(m, absent, "io_read_bytes", c, Field.IO_RBYTES);
+        counter(m, absent, "io_write_bytes", c, Field.IO_WBYTES);
+        counter(m, absent, "io_read_ops", c, Field.IO_RIOS);
+        counter(m, absent, "io_write_ops", c, Field.IO_WIOS);
+        counter(m, absent, "pids_current", c, Field.PIDS_CURRENT);
+        unlimited(m, absent, "pids_max", c, Field.PIDS_MAX, false);
         Map<String, Object> psi = new LinkedHashMap<>();
-        pressure(psi, "cpu", c, Field.PSI_CPU_SOME_AVG10);
-        pressure(psi, "memory", c, Field.PSI_MEMORY_SOME_AVG10);
-        pressure(psi, "io", c, Field.PSI_IO_SOME_AVG10);
-        if (!psi.isEmpty()) m.put("pressure", psi);
-        Map<String, String> absent = new LinkedHashMap<>(s.absent());
-        for (Field f : new Field[] {Field.MEMORY_CURRENT, Field.PIDS_CURRENT, Field.IO_RBYTES, Field.CPU_NR_THROTTLED,
-                Field.PSI_CPU_SOME_AVG10}) c.absentReason(f).ifPresent(r -> absent.putIfAbsent(f.name().toLowerCase(), r));
+        Map<String, String> psiAbsent = new LinkedHashMap<>();
+        pressure(psi, psiAbsent, "cpu", c, Field.PSI_CPU_SOME_AVG10);
+        pressure(psi, psiAbsent, "memory", c, Field.PSI_MEMORY_SOME_AVG10);
+        pressure(psi, psiAbsent, "io", c, Field.PSI_IO_SOME_AVG10);
+        if (psi.isEmpty()) {
+            absent.put("pressure", psiAbsent.get("cpu"));
+        } else {
+            if (!psiAbsent.isEmpty()) psi.put("absent", psiAbsent);
+            m.put("pressure", psi);
+        }
         if (!absent.isEmpty()) m.put("absent", absent);
         return m;
     }
 
-    /** The 8 fields of one pressure file, from its "some avg10" field on, as {some: {avg10, ...}, full: {...}}. */
-    private static void pressure(Map<String, Object> psi, String name, Counters c, Field first) {
+    private static void counter(Map<String, Object> m, Map<String, String> absent, String name, Counters c, Field f) {
+        OptionalLong v = c.get(f);
+        if (v.isPresent()) m.put(name, v.getAsLong());
+        else absent.put(name, c.absentReason(f).orElseThrow());
+    }
+
+    private static void mib(Map<String, Object> m, Map<String, String> absent, String name, Counters c, Field f) {
+        OptionalLong v = c.get(f);
+        if (v.isPresent()) m.put(name, round(v.getAsLong() / MIB));
+        else absent.put(name, c.absentReason(f).orElseThrow());
+    }
+
+    /** A limit: absent when unlimited ("max" in the file), and then explained as such. */
+    private static void unlimited(Map<String, Object> m, Map<String, String> absent, String name, Counters c, Field f,
+                                  boolean inMib) {
+        OptionalLong v = c.get(f);
+        if (v.isEmpty()) absent.put(name, c.absentReason(f).orElseThrow());
+        else if (v.getAsLong() == Long.MAX_VALUE) absent.put(name, "unlimited (" + f.file() + " is \"max\")");
+        else if (inMib) m.put(name, round(v.getAsLong() / MIB));
+        else m.put(name, v.getAsLong());
+    }
+
+    /**
+     * The 8 fields of one pressure file, from its "some avg10" field on, as
+     * {some: {avg10, ...}, full: {...}}; when the file gave nothing, its reason under {@code absent}.
+     */
+    private static void pressure(Map<String, Object> psi, Map<String, String> absent, String name, Counters c, Field first) {
         Field[] all = Field.values();
         Map<String, Object> file = new LinkedHashMap<>();
         String[] lines = {"some", "full"}, keys = {"avg10", "avg60", "avg300"};
@@ -152,10 +201,7 @@ public final class Wire {
             if (!line.isEmpty()) file.put(lines[l], line);
         }
         if (!file.isEmpty()) psi.put(name, file);
-    }
-
-    private static void mib(Map<String, Object> m, String name, OptionalLong bytes) {
-        if (bytes.isPresent()) m.put(name, round(bytes.getAsLong() / MIB));
+        else absent.put(name, c.absentReason(first).orElseThrow());
     }
 
     private static Optional<Integer> port(String instance) {
@@ -178,26 +224,48 @@ public final class Wire {
             g.put("id", d.index());
             g.put("uuid", d.uuid());
             g.put("name", d.name());
-            d.utilizationPct().ifPresent(u -> g.put("util_pct", u));
+            Map<String, String> absent = new LinkedHashMap<>();
+            if (d.utilizationPct().isPresent()) g.put("util_pct", d.utilizationPct().getAsInt());
+            else absent.put("util_pct", "NVML gave no utilization for this device");
             g.put("vram_used_mb", round(d.memoryUsedBytes() / MIB));
             g.put("vram_total_mb", round(d.memoryTotalBytes() / MIB));
-            d.temperatureC().ifPresent(t -> g.put("temp_c", t));
+            if (d.temperatureC().isPresent()) g.put("temp_c", d.temperatureC().getAsInt());
+            else absent.put("temp_c", "NVML gave no temperature for this device");
+            if (!absent.isEmpty()) g.put("absent", absent);
             gpus.add(g);
         }
-        m.put("gpus", gpus);
+        // Unknown (no NVML) is not "no GPUs": the list is then absent, with the reason.
+        if (!(gpus.isEmpty() && n.absent().containsKey("gpus"))) m.put("gpus", gpus);
         if (!n.absent().isEmpty()) m.put("absent", new LinkedHashMap<>(n.absent()));
         return m;
     }
 
-    /** The hive's heartbeat: HiveTelemetry {hive_id, ts, node, workers}, plus the backend. */
+    /** The hive's heartbeat: HiveTelemetry {hive_id, ts, node, workers}, plus the backend and this round's errors. */
     public static Map<String, Object> hiveTelemetry(String hiveId, Snapshot s) {
+        return document(hiveId, s, true);
+    }
+
+    /** The worker list ({@code GET /v1/workers}): {hive_id, ts, backend, workers, errors}. */
+    public static Map<String, Object> workers(String hiveId, Snapshot s) {
+        return document(hiveId, s, false);
+    }
+
+    /** The heartbeat has the node, and "service" beside each worker's group for the queen; the worker list neither. */
+    private static Map<String, Object> document(String hiveId, Snapshot s, boolean heartbeat) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("hive_id", hiveId);
         m.put("ts", s.timestamp().toString());
-        m.put("backend", Map.of("kind", s.backend().kind().name().toLowerCase(), "reason", s.backend().reason()));
-        m.put("node", node(s.node()));
-        m.put("workers", s.workers().stream().map(Wire::worker).toList());
-        if (!s.errors().isEmpty()) m.put("errors", s.errors());
+        m.put("backend", backend(s));
+        if (heartbeat) m.put("node", node(s.node()));
+        m.put("workers", s.workers().stream().map(w -> worker(w, heartbeat)).toList());
+        m.put("errors", s.errors());
         return m;
+    }
+
+    private static Map<String, Object> backend(Snapshot s) {
+        Map<String, Object> b = new LinkedHashMap<>();
+        b.put("kind", s.backend().kind().name().toLowerCase(java.util.Locale.ROOT));
+        b.put("reason", s.backend().reason());
+        return b;
     }
 }
