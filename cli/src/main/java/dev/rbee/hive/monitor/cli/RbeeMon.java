@@ -24,11 +24,13 @@ public final class RbeeMon {
               top [--interval 1s] [--group G] [--sort cpu|memory|io|name] [--batch] [--iterations N]
                   every worker, refreshed each interval: a full-screen table on a
                   terminal (keys c m i n sort, q quits), plain blocks otherwise
-              serve [--bind 127.0.0.1] [--port 7835] [--interval 1s] [--hive-id ID]
-                  [--allow-control] [--token T | --token-file F] [--max-streams 256]
-                  HTTP: GET /v1/heartbeats/stream (server-sent events), GET /v1/workers,
-                  GET /metrics (Prometheus); with --allow-control also
-                  POST /v1/workers/G/I/stop[?grace=10s] (loopback only unless a token is set)
+              serve [--bind 127.0.0.1] [--port 7835] [--interval 1s] [--hive-id ID] [--max-streams 256]
+                  [--allow-control] [--token-file F] [--allow-host N,...] [--max-connections 1024]
+                  [--max-connections-per-client 64] [--header-timeout 10s]
+                  HTTP: GET / (live page), GET /v1/heartbeats/stream (server-sent events),
+                  GET /v1/workers, GET /metrics (Prometheus); with --allow-control also
+                  POST /v1/workers/G/I/stop[?grace=10s] (token from --token-file or
+                  $RBEE_MON_TOKEN; loopback only without one)
               stop G/I [--grace 10s] [--json]
                   SIGTERM the worker, SIGKILL its whole tree after the grace period
               cleanup [--json]

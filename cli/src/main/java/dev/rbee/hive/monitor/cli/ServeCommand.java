@@ -40,10 +40,10 @@ final class ServeCommand {
         if (a.has("max-streams")) o.maxStreams(intOption(a, "max-streams", 1, 100_000));
         if (a.has("max-connections")) o.maxConnections(intOption(a, "max-connections", 1, 1_000_000));
         if (a.has("max-connections-per-client")) o.maxConnectionsPerClient(intOption(a, "max-connections-per-client", 1, 1_000_000));
-        if (a.has("header-timeout")) o.headerTimeout(a.get("header-timeout").map(Durations::parse).orElseThrow());
+        if (a.has("header-timeout")) o.headerTimeout(a.get("header-timeout").map(v -> Durations.parse("--header-timeout", v, Duration.ZERO)).orElseThrow());
         for (String h : a.get("allow-host").map(v -> v.split(",")).orElse(new String[0]))
             if (!h.isBlank()) o.allowHost(h.strip());
-        Duration interval = a.get("interval").map(Durations::parse).orElse(Duration.ofSeconds(1));
+        Duration interval = a.get("interval").map(v -> Durations.parse("--interval", v, RunCommand.MIN_INTERVAL)).orElse(Duration.ofSeconds(1));
         if (interval.compareTo(Duration.ofMillis(100)) < 0) throw new UsageException("--interval must be at least 100ms");
         o.interval(interval);
         o.allowControl(a.has("allow-control"));

@@ -27,7 +27,7 @@ final class StatsCommand {
         if (!a.rest().isEmpty()) throw new UsageException("unexpected argument \"" + a.rest().get(0) + "\"");
         String group = a.get("group").map(g -> dev.rbee.hive.monitor.Names.check("group", g)).orElse(null);
         String instance = a.get("instance").map(i -> dev.rbee.hive.monitor.Names.check("instance", i)).orElse(null);
-        Duration interval = a.get("interval").map(Durations::parse).orElse(Duration.ofSeconds(1));
+        Duration interval = a.get("interval").map(v -> Durations.parse("--interval", v, RunCommand.MIN_INTERVAL)).orElse(Duration.ofSeconds(1));
         ProcessMonitor monitor = Backends.monitor(a);
         Snapshot snap = secondRound(monitor, interval);
         List<ProcessStats> workers = snap.workers().stream()

@@ -20,7 +20,7 @@ final class StopCommand {
         int slash = id.indexOf('/');
         if (slash < 0) throw new UsageException("expected GROUP/INSTANCE, got \"" + id + "\"");
         String group = id.substring(0, slash), instance = id.substring(slash + 1);
-        Duration grace = a.get("grace").map(Durations::parse).orElse(Duration.ofSeconds(10));
+        Duration grace = a.get("grace").map(v -> Durations.parse("--grace", v, Duration.ZERO)).orElse(Duration.ofSeconds(10));
         ProcessMonitor monitor = Backends.monitor(a);
         Optional<ExitReport> r = monitor.stop(group, instance, grace);
         if (r.isEmpty()) {

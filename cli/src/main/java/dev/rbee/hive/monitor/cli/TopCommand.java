@@ -31,7 +31,7 @@ final class TopCommand {
     static int run(String[] argv, PrintStream out, PrintStream err) throws Exception {
         Args a = Args.parse(argv, 1, Set.of("interval", "iterations", "group", "sort", "backend"), Set.of("batch"));
         if (!a.rest().isEmpty()) throw new UsageException("unexpected argument \"" + a.rest().get(0) + "\"");
-        Duration interval = a.get("interval").map(Durations::parse).orElse(Duration.ofSeconds(1));
+        Duration interval = a.get("interval").map(v -> Durations.parse("--interval", v, RunCommand.MIN_INTERVAL)).orElse(Duration.ofSeconds(1));
         if (interval.compareTo(Duration.ofMillis(100)) < 0) throw new UsageException("--interval must be at least 100ms");
         OptionalInt iterations = OptionalInt.empty();
         if (a.has("iterations")) {

@@ -228,6 +228,22 @@ class ServerTest {
         assertEquals("no live worker " + group + "/8080\n", r.body());
     }
 
+    /** Before: stopping a worker whose cgroup was already gone answered 500 (an error about freezer files). */
+    @Test
+    void stopOfAWorkerThatAlreadyEndedIsNotAnError() throws Exception {
+        Server s = start(new Server.Options().interval(Duration.ofMillis(200)).allowControl(true));
+        var ended = monitor.spawn(WorkerSpec.command("/bin/true").withMonitoring(group, "ended").build());
+        ended.onExit().get(10, java.util.concurrent.TimeUnit.SECONDS);
+        HttpResponse<String> r = post(s, "/v1/workers/" + group + "/ended/stop?grace=0s", Map.of());
+        assertEquals(404, r.statusCode(), r.body());
+        // Killed from outside a moment before the stop: a 2xx with its report, or 404 once it is cleaned up.
+        var killed = monitor.spawn(WorkerSpec.command("/bin/sleep", "600").withMonitoring(group, "killed").build());
+        killed.kill();
+        r = post(s, "/v1/workers/" + group + "/killed/stop?grace=0s", Map.of());
+        assertTrue(r.statusCode() == 200 || r.statusCode() == 404, r.statusCode() + " " + r.body());
+        killed.onExit().get(10, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
     @Test
     void aConfiguredTokenIsRequired() throws Exception {
         Server s = start(new Server.Options().interval(Duration.ofMillis(200)).allowControl(true).token("s3cret-token"));
