@@ -26,7 +26,7 @@ class IdentityStressVmTest extends IdentityStressTest {
 
     @Override
     protected int ops() {
-        return 25;
+        return 15;
     }
 
     @Override
