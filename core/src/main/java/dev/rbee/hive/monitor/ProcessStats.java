@@ -22,6 +22,8 @@ import java.util.OptionalLong;
  * @param pid        the main process (the oldest in the cgroup)
  * @param pids       every process in the cgroup
  * @param cpuPct     100 = one core busy
+ * @param gpuUtilPct the mean over the GPUs the worker has a utilization sample on (each 0..100)
+ * @param gpuUtilPctByGpu per GPU index, the utilization of the worker's processes on it (0..100)
  * @param rssMb      memory.stat anon (the closest the kernel has to RSS; memory.current includes page cache)
  * @param model      the value after {@code --model} in the main process's command line
  * @param counters   every raw counter: cpu.stat, memory.*, io.stat, pids.*, pressure
@@ -31,11 +33,14 @@ public record ProcessStats(String group, String instance, Optional<Path> cgroup,
                            OptionalDouble cpuPct, OptionalDouble rssMb, OptionalDouble ioReadMbS,
                            OptionalDouble ioWriteMbS, OptionalDouble uptimeS, OptionalDouble gpuUtilPct,
                            OptionalDouble vramMb, OptionalDouble totalVramMb, List<Integer> gpus,
-                           Optional<String> model, Counters counters, Map<String, String> absent,
+                           Map<Integer, Double> gpuUtilPctByGpu, Optional<String> model, Counters counters, Map<String, String> absent,
                            Instant timestamp) {
     public ProcessStats {
         pids = List.copyOf(pids);
         gpus = List.copyOf(gpus);
+        // Map.of() when empty (no GPU sampling: the usual case): a sample allocates nothing for it.
+        gpuUtilPctByGpu = gpuUtilPctByGpu.isEmpty() ? Map.of()
+                : java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(gpuUtilPctByGpu));
         // An unmodifiable map is kept as it is (the sampler shares one between samples); others are copied.
         absent = absent.getClass() == UNMODIFIABLE_MAP ? absent
                 : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(absent));

@@ -40,7 +40,8 @@ class PrometheusTest {
         OptionalDouble some = full ? OptionalDouble.of(1.5) : OptionalDouble.empty();
         return new ProcessStats("llm", instance, Optional.of(Path.of("/x")), 1, List.of(1L, 2L), some, some, some, some,
                 OptionalDouble.of(10), some, full ? OptionalDouble.of(512) : OptionalDouble.empty(), some,
-                List.of(), Optional.empty(), new Counters(c), Map.of(), TS);
+                full ? List.of(0, 1) : List.of(), full ? Map.of(0, 1.5, 1, 99.0) : Map.of(), Optional.empty(), new Counters(c),
+                Map.of(), TS);
     }
 
     @Test
@@ -61,7 +62,11 @@ class PrometheusTest {
         assertNull(value(f, "rbee_worker_memory_bytes", b), "absent: not emitted");
         assertNull(f.get("rbee_worker_memory_limit_bytes"), "unlimited (max) and absent: no family at all");
         assertEquals(512.0 * 1024 * 1024, value(f, "rbee_worker_gpu_memory_bytes", a));
-        assertEquals(0.015, value(f, "rbee_worker_gpu_utilization_ratio", a));
+        // One series per GPU, each a share of that GPU: two busy GPUs never read 200 %.
+        assertEquals(0.015, value(f, "rbee_worker_gpu_utilization_ratio", Map.of("group", "llm", "worker", "8080", "gpu", "0")));
+        assertEquals(0.99, value(f, "rbee_worker_gpu_utilization_ratio", Map.of("group", "llm", "worker", "8080", "gpu", "1")));
+        assertTrue(f.get("rbee_worker_gpu_utilization_ratio").samples().stream().noneMatch(x -> x.labels().get("worker").equals("8081")),
+                "no GPU sample: no series");
         assertEquals(2.0, value(f, "rbee_worker_processes", b));
         assertEquals(TS.getEpochSecond() - 10.0, value(f, "rbee_worker_start_time_seconds", a));
         assertEquals(3, f.get("rbee_worker_pressure_waiting_seconds_total").samples().stream()
@@ -118,6 +123,18 @@ class PrometheusTest {
         assertEquals(Prometheus.Format.TEXT, Prometheus.Format.negotiate("application/openmetrics-text;q=0.2, text/plain"));
         assertEquals(Prometheus.Format.TEXT, Prometheus.Format.negotiate("application/openmetrics-text;q=0"));
         assertEquals(Prometheus.Format.TEXT, Prometheus.Format.negotiate("garbage;;q=x,,"));
+    }
+
+    /** Before: worker_id joined group and instance with "-", so a-b/c and a/b-c were one id. */
+    @Test
+    void workerIdsOfDifferentWorkersNeverCollide() {
+        var c = new dev.rbee.hive.monitor.stats.CgroupCounters();
+        Object one = dev.rbee.hive.monitor.json.Wire.worker(TopTableTest.stats("a-b", "c", OptionalDouble.empty(), OptionalDouble.empty(), c))
+                .get("worker_id");
+        Object two = dev.rbee.hive.monitor.json.Wire.worker(TopTableTest.stats("a", "b-c", OptionalDouble.empty(), OptionalDouble.empty(), c))
+                .get("worker_id");
+        assertEquals("a-b/c", one);
+        assertEquals("a/b-c", two);
     }
 
     private static Double value(Map<String, PromText.Family> f, String family, Map<String, String> labels) {

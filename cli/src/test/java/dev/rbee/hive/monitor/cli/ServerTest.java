@@ -127,7 +127,7 @@ class ServerTest {
             assertNotNull(w, "our worker is in " + e);
             assertEquals(8080, w.get("port").asInt());
             assertEquals(worker.pid(), w.get("pid").asLong());
-            assertEquals(group + "-8080", w.get("worker_id").asText());
+            assertEquals(group + "/8080", w.get("worker_id").asText());
         }
         waitFor(() -> s.openStreams() == 0, "the closed stream is dropped");
     }

@@ -27,7 +27,7 @@ class TopTableTest {
     static ProcessStats stats(String group, String instance, OptionalDouble cpu, OptionalDouble rss, CgroupCounters c) {
         return new ProcessStats(group, instance, Optional.of(Path.of("/sys/fs/cgroup/rbee.slice", group, instance)), 42, List.of(42L, 43L),
                 cpu, rss, OptionalDouble.empty(), OptionalDouble.empty(), OptionalDouble.of(3725), OptionalDouble.empty(),
-                OptionalDouble.empty(), OptionalDouble.empty(), List.of(), Optional.empty(), new Counters(c), Map.of(),
+                OptionalDouble.empty(), OptionalDouble.empty(), List.of(), Map.of(), Optional.empty(), new Counters(c), Map.of(),
                 Instant.parse("2026-01-01T00:00:00Z"));
     }
 

@@ -45,13 +45,13 @@ public final class GpuCheckMain {
             GpuUsage u = snap.usageOf(Set.of(pid));
             System.out.printf("rbee usage of pid %d: vram %s, devices %s, SM %s (expected: at least %s)%n", pid,
                     u.vramBytes().isPresent() ? (u.vramBytes().getAsLong() >> 20) + " MiB (" + u.vramBytes().getAsLong() + " B)" : "absent",
-                    u.deviceIndexes(), u.smUtilPct().isPresent() ? u.smUtilPct().getAsInt() + "%" : "absent", expected);
+                    u.deviceIndexes(), u.smUtilPct().isPresent() ? u.smUtilPct().getAsDouble() + "% (per GPU " + u.smUtilPctByDevice() + ")" : "absent", expected);
             // Again a second later: only samples newer than the first reading count.
             Thread.sleep(1000);
             GpuSnapshot later = sampler.sample();
             GpuUsage u2 = later.usageOf(Set.of(pid));
             System.out.println("rbee SM of pid " + pid + " one second later: "
-                    + (u2.smUtilPct().isPresent() ? u2.smUtilPct().getAsInt() + "%" : "absent")
+                    + (u2.smUtilPct().isPresent() ? u2.smUtilPct().getAsDouble() + "%" : "absent")
                     + later.absentReason().map(r -> " (" + r + ")").orElse(""));
             System.out.println("rbee NVML errors: " + later.errorCount() + later.lastError().map(e -> " (last: " + e + ")").orElse(""));
             if (u.deviceIndexes().isEmpty()) {

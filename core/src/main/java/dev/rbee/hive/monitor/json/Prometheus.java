@@ -182,8 +182,10 @@ public final class Prometheus {
         f = family(families, "rbee_worker_gpu_memory_bytes", "gauge", "GPU memory used by the worker's processes (NVML).");
         for (ProcessStats w : ws) f.mib(w, w.vramMb());
         f = family(families, "rbee_worker_gpu_utilization_ratio", "gauge",
-                "Share of time a kernel of the worker's processes ran on its GPUs, 0..1 (NVML).");
-        for (ProcessStats w : ws) f.ratio(families.labels(w), w.gpuUtilPct());
+                "Share of a GPU's time that a kernel of the worker's processes ran, 0..1, per GPU (NVML).");
+        for (ProcessStats w : ws)
+            for (var g : w.gpuUtilPctByGpu().entrySet())
+                f.ratio(families.labels(w) + ",gpu=\"" + g.getKey() + "\"", OptionalDouble.of(g.getValue()));
 
         f = family(families, "rbee_workers", "gauge", "Workers in the tree in the last sampling round.");
         f.sample("", Integer.toString(ws.size()));

@@ -102,7 +102,8 @@ public final class Wire {
     static Map<String, Object> worker(ProcessStats s, boolean queenAlias) {
         Map<String, Object> m = new LinkedHashMap<>();
         Map<String, String> absent = new LinkedHashMap<>(s.absent());
-        m.put("worker_id", s.group() + "-" + s.instance());
+        // "/" cannot occur in a name: "a-b/c" and "a/b-c" stay two ids ("-" joined them into one).
+        m.put("worker_id", s.group() + "/" + s.instance());
         m.put("group", s.group());
         if (queenAlias) m.put("service", s.group());
         m.put("instance", s.instance());
@@ -122,6 +123,13 @@ public final class Wire {
         put(m, "vram_mb", s.vramMb());
         put(m, "total_vram_mb", s.totalVramMb());
         put(m, "gpu_util_pct", s.gpuUtilPct());
+        if (!s.gpuUtilPctByGpu().isEmpty()) {
+            Map<String, Object> byGpu = new LinkedHashMap<>();
+            s.gpuUtilPctByGpu().forEach((gpu, pct) -> byGpu.put(Integer.toString(gpu), pct));
+            m.put("gpu_util_pct_by_gpu", byGpu);
+        } else {
+            absent.put("gpu_util_pct_by_gpu", s.absent().getOrDefault("gpu_util_pct", "no per-process utilization sample"));
+        }
         put(m, "io_r_mb_s", s.ioReadMbS());
         put(m, "io_w_mb_s", s.ioWriteMbS());
         put(m, "uptime_s", s.uptimeS());

@@ -141,11 +141,16 @@ public final class WorkerSeries implements AutoCloseable {
 
         OptionalDouble gpuUtil = OptionalDouble.empty(), vram = OptionalDouble.empty(), totalVram = OptionalDouble.empty();
         List<Integer> gpus = List.of();
+        Map<Integer, Double> gpuUtilByGpu = Map.of();
         if (gpu.isPresent() && gpu.get().present()) {
             GpuUsage u = gpu.get().usageOf(new HashSet<>(pids));
             gpus = u.deviceIndexes();
-            if (u.smUtilPct().isPresent()) gpuUtil = OptionalDouble.of(u.smUtilPct().getAsInt());
-            else reasons[6] = "no per-process utilization sample";
+            gpuUtil = u.smUtilPct();
+            if (!u.smUtilPctByDevice().isEmpty()) {
+                gpuUtilByGpu = new java.util.TreeMap<>();
+                for (var e : u.smUtilPctByDevice().entrySet()) gpuUtilByGpu.put(e.getKey(), (double) e.getValue());
+            }
+            if (gpuUtil.isEmpty()) reasons[6] = "no per-process utilization sample";
             if (u.vramBytes().isPresent()) vram = OptionalDouble.of(u.vramBytes().getAsLong() / MIB);
             else reasons[7] = "per-process GPU memory not available";
             long total = 0;
@@ -158,7 +163,7 @@ public final class WorkerSeries implements AutoCloseable {
         }
         lastCounters = new Counters(current, lastCounters);
         return new ProcessStats(group, instance, reader.cgroup(), mainPid, pids, cpu, rss, rd, wr, uptime, gpuUtil, vram,
-                totalVram, gpus, model, lastCounters, absentMap(), timestamp);
+                totalVram, gpus, gpuUtilByGpu, model, lastCounters, absentMap(), timestamp);
     }
 
     /** The pids as an immutable list: the previous one while the cgroup holds the same processes. */

@@ -5,7 +5,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
@@ -78,7 +80,7 @@ class GpuSamplerTest {
             assertTrue(why.startsWith("NVML not found: ") && why.contains("cannot open shared object file"), why);
             assertEquals(List.of(), snap.devices());
             assertEquals(0, snap.errorCount(), "no library is normal, not an error");
-            assertEquals(new GpuUsage(OptionalLong.empty(), List.of(), OptionalInt.empty()), snap.usageOf(Set.of(1L)));
+            assertEquals(new GpuUsage(OptionalLong.empty(), List.of(), Map.of(), OptionalDouble.empty()), snap.usageOf(Set.of(1L)));
         }
     }
 
@@ -130,12 +132,14 @@ class GpuSamplerTest {
         FakeNvml.script(dir, twoGpus());
         try (GpuSampler s = sampler("")) {
             GpuSnapshot snap = s.sample();
-            assertEquals(new GpuUsage(OptionalLong.of(123456789L + 987654321L + 222333444L), List.of(0, 1), OptionalInt.of(37 + 12 + 21)),
+            // Per GPU, never summed over GPUs: 37 + 12 on GPU 0, 21 on GPU 1; the mean of the two is the worker's figure.
+            assertEquals(new GpuUsage(OptionalLong.of(123456789L + 987654321L + 222333444L), List.of(0, 1),
+                            Map.of(0, 37 + 12, 1, 21), OptionalDouble.of((37 + 12 + 21) / 2.0)),
                     snap.usageOf(Set.of(4242L, 4343L, 99L)));
             // Memory "not available" for a matched process: no sum that would look exact.
-            assertEquals(new GpuUsage(OptionalLong.empty(), List.of(1), OptionalInt.empty()), snap.usageOf(Set.of(5151L)));
+            assertEquals(new GpuUsage(OptionalLong.empty(), List.of(1), Map.of(), OptionalDouble.empty()), snap.usageOf(Set.of(5151L)));
             // Not on any GPU, and every list was read: truly zero.
-            assertEquals(new GpuUsage(OptionalLong.of(0), List.of(), OptionalInt.of(0)), snap.usageOf(Set.of(7L)));
+            assertEquals(new GpuUsage(OptionalLong.of(0), List.of(), Map.of(), OptionalDouble.of(0)), snap.usageOf(Set.of(7L)));
         }
     }
 
@@ -209,7 +213,7 @@ class GpuSamplerTest {
             assertFalse(snap.processesComplete());
             assertEquals(PROCESSES.subList(2, 4), snap.processes(), "device 1 was still read");
             assertEquals(Optional.of("nvmlDeviceGetComputeRunningProcesses_v3(device 0): GPU is lost (15)"), snap.lastError());
-            assertEquals(new GpuUsage(OptionalLong.empty(), List.of(), OptionalInt.empty()), snap.usageOf(Set.of(7L)));
+            assertEquals(new GpuUsage(OptionalLong.empty(), List.of(), Map.of(), OptionalDouble.empty()), snap.usageOf(Set.of(7L)));
             assertEquals(OptionalLong.empty(), snap.usageOf(Set.of(4242L)).vramBytes());
         }
     }
