@@ -2,8 +2,9 @@ package dev.rbee.hive.monitor;
 
 /**
  * A byte count for a limit, or "max" (no limit).  Parsed from plain bytes,
- * decimal suffixes {@code K M G T} (as the kernel and systemd read them: powers
- * of 1024), binary suffixes {@code Ki Mi Gi Ti}, or {@code max}.
+ * the suffixes {@code K M G T} and {@code Ki Mi Gi Ti} (both powers of 1024,
+ * as the kernel and systemd read them: "512M" is 512 MiB, never 512 000 000),
+ * or {@code max}.
  */
 public record Size(long bytes) {
     /** No limit: written to the kernel as "max". */

@@ -14,7 +14,8 @@ import java.nio.file.Path;
 /**
  * A cgroup or proc file opened once and re-read with positional reads from
  * offset 0: cgroupfs and procfs generate the content afresh on every read from
- * 0, so a kept-open fd returns current values (checked, DESIGN.md §2) at a
+ * 0, so a kept-open fd returns current values (checked on Linux 6.1 and 6.18: cpu.stat of a busy loop, read
+ * through one fd once a second, advanced by a second of usage each time) at a
  * fraction of the cost of open+read+close.  Reads go into an {@link AsciiBuffer}
  * (direct, reused, possibly shared by the files of one reader); nothing is
  * allocated per read except when a file outgrows the buffer.
