@@ -41,8 +41,7 @@ final class CgroupBackend implements WorkerBackend {
         Leaf leaf = tree.claim(spec.monitoring().orElseThrow()); // BUSY unless the id is free; locked from here on
         try {
             Spawner.Launched l = spawner.get().launch(spec, Optional.of(leaf.path()));
-            return workers.spawned(l.process(), l.pidfd(), spec.monitoring(), Optional.of(leaf),
-                    Optional.of(new CgroupMembers(leaf)), Optional.of(tree), () -> { }, started);
+            return workers.spawned(l.process(), l.pidfd(), Placement.cgroup(spec.monitoring().orElseThrow(), leaf, tree), started);
         } catch (SpawnException | RuntimeException e) {
             tree.abandon(leaf); // the target never ran: the leaf is empty and goes, and the id is free
             throw e;
@@ -83,8 +82,8 @@ final class CgroupBackend implements WorkerBackend {
             else leaf.close();
             return Optional.empty();
         }
-        return Optional.of(workers.adopted(main.get().stat().pid(), main.get().pidfd(), cfg, Optional.of(leaf),
-                Optional.of(new CgroupMembers(leaf)), Optional.of(tree), () -> { }, main.get().stat().startedAt()));
+        return Optional.of(workers.adopted(main.get().stat().pid(), main.get().pidfd(), Placement.cgroup(cfg, leaf, tree),
+                main.get().stat().startedAt()));
     }
 
     private record Main(ProcStat stat, int pidfd) {}

@@ -36,8 +36,8 @@ final class PortableBackend implements WorkerBackend {
         WorkerBackend.checkLimits(spec, backend);
         if (own.containsKey(cfg) && own.get(cfg).isAlive())
             throw new SpawnException(Step.BUSY, "instance busy: " + cfg.id() + " is already running");
-        Worker w = workers.spawned(start(spec), -1, spec.monitoring(), Optional.empty(), Optional.of(new HandleMembers()),
-                Optional.empty(), () -> own.remove(cfg), Instant.now());
+        Worker w = workers.spawned(start(spec), -1, Placement.processes(spec.monitoring(), new HandleMembers(),
+                () -> own.remove(cfg)), Instant.now());
         own.put(cfg, w);
         return w;
     }

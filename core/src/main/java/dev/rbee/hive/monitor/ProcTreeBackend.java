@@ -52,8 +52,8 @@ final class ProcTreeBackend implements WorkerBackend {
             if (launched.pidfd() >= 0) Libc.close(launched.pidfd());
             throw new SpawnException(Step.BACKEND, null, "cannot record " + cfg.id() + " in the process-tree registry: " + e.getMessage(), e);
         }
-        return workers.spawned(p, launched.pidfd(), spec.monitoring(), Optional.empty(), Optional.of(new SessionMembers(table, p.pid())),
-                Optional.empty(), () -> registry.remove(cfg), started);
+        return workers.spawned(p, launched.pidfd(), Placement.processes(spec.monitoring(), new SessionMembers(table, p.pid()),
+                () -> registry.remove(cfg)), started);
     }
 
     @Override
@@ -74,8 +74,8 @@ final class ProcTreeBackend implements WorkerBackend {
             return Optional.empty();
         }
         Instant started = ProcStat.read(e.get().pid()).map(ProcStat::startedAt).orElse(Instant.now());
-        return Optional.of(workers.adopted(e.get().pid(), pidfd, cfg, Optional.empty(),
-                Optional.of(new SessionMembers(table, e.get().pid())), Optional.empty(), () -> registry.remove(cfg), started));
+        return Optional.of(workers.adopted(e.get().pid(), pidfd,
+                Placement.processes(Optional.of(cfg), new SessionMembers(table, e.get().pid()), () -> registry.remove(cfg)), started));
     }
 
     @Override

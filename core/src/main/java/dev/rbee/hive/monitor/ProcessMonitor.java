@@ -92,12 +92,10 @@ public final class ProcessMonitor implements AutoCloseable {
     public Worker spawn(WorkerSpec spec) throws SpawnException {
         if (spec.monitoring().isPresent()) return spawnMonitored(spec, spec.monitoring().get());
         if (backend.kind() == Backend.Kind.PORTABLE)
-            return workers.spawned(PortableBackend.start(spec), -1, Optional.empty(), Optional.empty(), Optional.empty(),
-                    Optional.empty(), () -> { }, Instant.now());
+            return workers.spawned(PortableBackend.start(spec), -1, Placement.plain(), Instant.now());
         Instant started = Instant.now();
         Spawner.Launched l = spawner().launch(spec, Optional.empty());
-        return workers.spawned(l.process(), l.pidfd(), Optional.empty(), Optional.empty(),
-                Optional.empty(), Optional.empty(), () -> { }, started);
+        return workers.spawned(l.process(), l.pidfd(), Placement.plain(), started);
     }
 
     /** How long a spawn waits for this monitor's previous life of the same id to finish its cleanup. */

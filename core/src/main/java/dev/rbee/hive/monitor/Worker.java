@@ -48,14 +48,13 @@ public final class Worker {
     private int pidfd;
     volatile boolean killedByStop;
 
-    Worker(long pid, int pidfd, Optional<Process> process, Optional<MonitorConfig> monitoring, Optional<Leaf> leaf,
-           Optional<Tree> tree, Instant startedAt) {
+    Worker(long pid, int pidfd, Optional<Process> process, Placement where, Instant startedAt) {
         this.pid = pid;
         this.pidfd = pidfd;
         this.process = process;
-        this.monitoring = monitoring;
-        this.leaf = leaf;
-        this.tree = tree;
+        this.monitoring = where.id();
+        this.leaf = where.leaf();
+        this.tree = where.members();
         this.startedAt = startedAt;
     }
 

@@ -1,7 +1,5 @@
 package dev.rbee.hive.monitor;
 
-import dev.rbee.hive.monitor.cgroup.CgroupTree;
-import dev.rbee.hive.monitor.cgroup.Leaf;
 import dev.rbee.hive.monitor.internal.Libc;
 import dev.rbee.hive.monitor.spawn.ExitWatcher;
 
@@ -48,15 +46,15 @@ final class Workers {
     }
 
     /** A worker this monitor spawned: its exit status comes from the JDK. */
-    Worker spawned(Process p, int pidfd, Optional<MonitorConfig> cfg, Optional<Leaf> leaf, Optional<Tree> tree,
-                   Optional<CgroupTree> cgroups, Runnable afterwards, Instant started) {
+    Worker spawned(Process p, int pidfd, Placement where, Instant started) {
+        Optional<Tree> tree = where.members();
         boolean portable = tree.filter(t -> t instanceof HandleMembers).isPresent() || !LINUX;
         // The launcher's pidfd, opened before exec; only a kernel without pidfds leaves us to open one now (our
         // unreaped child, so its pid cannot have been reused yet).  The portable backend signals through ProcessHandle.
         if (pidfd < 0 && !portable) pidfd = Libc.pidfdOpen(p.pid());
         tree.filter(t -> t instanceof HandleMembers).ifPresent(t -> ((HandleMembers) t).main(p.toHandle()));
-        Worker w = new Worker(p.pid(), pidfd, Optional.of(p), cfg, leaf, tree, started);
-        cfg.ifPresent(m -> live.put(m.id(), w));
+        Worker w = new Worker(p.pid(), pidfd, Optional.of(p), where, started);
+        where.id().ifPresent(m -> live.put(m.id(), w));
         if (pidfd >= 0) {
             // Our exit watcher, not Process.onExit(): that one completes on the common ForkJoinPool, so a caller
             // who blocks that pool (two cores: one thread) would delay every exit.  The status is the JDK's: its
@@ -67,19 +65,19 @@ final class Workers {
         } else {
             p.onExit().thenAccept(done -> w.mainExit.complete(Optional.of(ExitStatus.fromJdk(done.exitValue()))));
         }
-        Reaper.follow(w, cgroups, this::forget, afterwards);
+        Reaper.follow(w, where.tree(), this::forget, where.afterwards());
         return w;
     }
 
     /** A worker found running (not our child): its exit is seen through its pidfd, its status is not ours. */
-    Worker adopted(long pid, int pidfd, MonitorConfig cfg, Optional<Leaf> leaf, Optional<Tree> tree,
-                   Optional<CgroupTree> cgroups, Runnable afterwards, Instant started) {
-        Worker w = new Worker(pid, pidfd, Optional.empty(), Optional.of(cfg), leaf, tree, started);
-        live.put(cfg.id(), w);
+    Worker adopted(long pid, int pidfd, Placement where, Instant started) {
+        Optional<Tree> tree = where.members();
+        Worker w = new Worker(pid, pidfd, Optional.empty(), where, started);
+        live.put(where.id().orElseThrow().id(), w);
         // Fallback if the pidfd cannot be polled: the tree is gone (cgroup), or the pid is (process tree).
         ExitWatcher.shared().watch(pidfd, () -> w.mainExit.complete(Optional.empty()),
                 () -> tree.isPresent() ? tree.get().awaitEmpty(0) : !java.nio.file.Files.exists(java.nio.file.Path.of("/proc/" + pid)));
-        Reaper.follow(w, cgroups, this::forget, afterwards);
+        Reaper.follow(w, where.tree(), this::forget, where.afterwards());
         return w;
     }
 

@@ -1,0 +1,30 @@
+package dev.rbee.hive.monitor;
+
+import dev.rbee.hive.monitor.cgroup.CgroupTree;
+import dev.rbee.hive.monitor.cgroup.Leaf;
+
+import java.util.Optional;
+
+/**
+ * Where a worker lives and what its end involves, one factory per backend
+ * (instead of positional Optionals): its id, its leaf and the tree that owns
+ * it (cgroup2), how its processes are found and killed, and what the backend
+ * does once it is gone.
+ */
+record Placement(Optional<MonitorConfig> id, Optional<Leaf> leaf, Optional<Tree> members, Optional<CgroupTree> tree,
+                 Runnable afterwards) {
+    /** A plain spawn: no id, no cgroup; only its main process is known. */
+    static Placement plain() {
+        return new Placement(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), () -> { });
+    }
+
+    /** A worker in its own leaf of {@code tree} (owned, or observed when the leaf says so). */
+    static Placement cgroup(MonitorConfig id, Leaf leaf, CgroupTree tree) {
+        return new Placement(Optional.of(id), Optional.of(leaf), Optional.of(new CgroupMembers(leaf)), Optional.of(tree), () -> { });
+    }
+
+    /** A worker without a cgroup: its processes found through {@code members}; {@code afterwards} once it is gone. */
+    static Placement processes(Optional<MonitorConfig> id, Tree members, Runnable afterwards) {
+        return new Placement(id, Optional.empty(), Optional.of(members), Optional.empty(), afterwards);
+    }
+}
