@@ -1,5 +1,7 @@
 package dev.rbee.hive.monitor;
 
+import dev.rbee.hive.monitor.model.ProcessStats;
+import dev.rbee.hive.monitor.model.Snapshot;
 import dev.rbee.hive.monitor.gpu.GpuSampler;
 import dev.rbee.hive.monitor.gpu.GpuSnapshot;
 import dev.rbee.hive.monitor.proc.NodeReader;

@@ -1,5 +1,8 @@
 package dev.rbee.hive.monitor;
 
+import dev.rbee.hive.monitor.model.ExitReport;
+import dev.rbee.hive.monitor.model.ExitStatus;
+import dev.rbee.hive.monitor.model.MonitorConfig;
 import dev.rbee.hive.monitor.cgroup.Leaf;
 import dev.rbee.hive.monitor.internal.Errno;
 import dev.rbee.hive.monitor.internal.Libc;

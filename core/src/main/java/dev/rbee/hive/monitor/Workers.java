@@ -1,5 +1,7 @@
 package dev.rbee.hive.monitor;
 
+import dev.rbee.hive.monitor.model.ExitStatus;
+import dev.rbee.hive.monitor.model.MonitorConfig;
 import dev.rbee.hive.monitor.cgroup.CgroupTree;
 import dev.rbee.hive.monitor.cgroup.Leaf;
 import dev.rbee.hive.monitor.internal.Libc;

@@ -1,9 +1,9 @@
 package dev.rbee.hive.monitor.json;
 
-import dev.rbee.hive.monitor.ProcessStats;
-import dev.rbee.hive.monitor.Snapshot;
-import dev.rbee.hive.monitor.gpu.GpuDevice;
-import dev.rbee.hive.monitor.stats.CgroupCounters.Field;
+import dev.rbee.hive.monitor.model.ProcessStats;
+import dev.rbee.hive.monitor.model.Snapshot;
+import dev.rbee.hive.monitor.model.GpuDevice;
+import dev.rbee.hive.monitor.model.Counters.Field;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -2,15 +2,15 @@ package dev.rbee.hive.monitor.json;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.rbee.hive.monitor.ExitReport;
-import dev.rbee.hive.monitor.ExitStatus;
+import dev.rbee.hive.monitor.model.ExitReport;
+import dev.rbee.hive.monitor.model.ExitStatus;
 
-import dev.rbee.hive.monitor.ProcessStats;
-import dev.rbee.hive.monitor.Snapshot;
-import dev.rbee.hive.monitor.gpu.GpuDevice;
-import dev.rbee.hive.monitor.proc.NodeStats;
-import dev.rbee.hive.monitor.stats.CgroupCounters.Field;
-import dev.rbee.hive.monitor.stats.Counters;
+import dev.rbee.hive.monitor.model.ProcessStats;
+import dev.rbee.hive.monitor.model.Snapshot;
+import dev.rbee.hive.monitor.model.GpuDevice;
+import dev.rbee.hive.monitor.model.NodeStats;
+import dev.rbee.hive.monitor.model.Counters.Field;
+import dev.rbee.hive.monitor.model.Counters;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -1,4 +1,4 @@
-package dev.rbee.hive.monitor;
+package dev.rbee.hive.monitor.model;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.rbee.hive.monitor.stats;
+package dev.rbee.hive.monitor.read;
 
 /**
  * One stats file of a cgroup, as its controller knows it: the name, how to

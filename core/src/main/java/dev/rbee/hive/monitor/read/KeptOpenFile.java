@@ -1,6 +1,6 @@
-package dev.rbee.hive.monitor.stats;
+package dev.rbee.hive.monitor.read;
 
-import dev.rbee.hive.monitor.CgroupException;
+import dev.rbee.hive.monitor.model.CgroupException;
 import dev.rbee.hive.monitor.internal.Errno;
 import dev.rbee.hive.monitor.internal.Libc;
 

@@ -1,4 +1,4 @@
-package dev.rbee.hive.monitor;
+package dev.rbee.hive.monitor.model;
 
 import java.nio.file.Path;
 import java.util.Collections;
@@ -41,12 +41,6 @@ public record WorkerSpec(List<String> command, Map<String, String> environment, 
         Builder b = new Builder();
         b.command.addAll(command);
         return b;
-    }
-
-    /** This spec with a new session forced (the process-tree backend keeps a worker's processes together by it). */
-    WorkerSpec inNewSession() {
-        return new WorkerSpec(command, environment, clearEnvironment, directory, output, monitoring, true,
-                parentDeathSignal, closeFds, noNewPrivileges, oomScoreAdj, allowUnenforcedLimits);
     }
 
     /** The name used for log files: "group-instance", or the program's file name. */

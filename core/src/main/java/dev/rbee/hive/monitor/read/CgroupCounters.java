@@ -1,4 +1,7 @@
-package dev.rbee.hive.monitor.stats;
+package dev.rbee.hive.monitor.read;
+
+import dev.rbee.hive.monitor.model.Counters;
+import dev.rbee.hive.monitor.model.Counters.Field;
 
 import java.util.Arrays;
 
@@ -14,85 +17,7 @@ import java.util.Arrays;
  * saturate there, and {@code max} (no limit) is {@link Long#MAX_VALUE}.
  * Not thread-safe.
  */
-public final class CgroupCounters {
-    public enum Unit {
-        USEC,
-        BYTES,
-        COUNT,
-        /** Hundredths of a percent: 1234 is 12.34 % (PSI averages). */
-        PERCENT_X100
-    }
-
-    /** The fields, with the file each comes from and its unit. */
-    public enum Field {
-        CPU_USAGE_USEC("cpu.stat", Unit.USEC),
-        CPU_USER_USEC("cpu.stat", Unit.USEC),
-        CPU_SYSTEM_USEC("cpu.stat", Unit.USEC),
-        CPU_NR_PERIODS("cpu.stat", Unit.COUNT),
-        CPU_NR_THROTTLED("cpu.stat", Unit.COUNT),
-        CPU_THROTTLED_USEC("cpu.stat", Unit.USEC),
-        MEMORY_CURRENT("memory.current", Unit.BYTES),
-        MEMORY_PEAK("memory.peak", Unit.BYTES),
-        MEMORY_MAX("memory.max", Unit.BYTES),
-        MEMORY_HIGH("memory.high", Unit.BYTES),
-        MEMORY_ANON("memory.stat", Unit.BYTES),
-        MEMORY_FILE("memory.stat", Unit.BYTES),
-        MEMORY_KERNEL("memory.stat", Unit.BYTES),
-        MEMORY_SHMEM("memory.stat", Unit.BYTES),
-        MEMORY_SOCK("memory.stat", Unit.BYTES),
-        MEMORY_EVENTS_HIGH("memory.events", Unit.COUNT),
-        MEMORY_EVENTS_MAX("memory.events", Unit.COUNT),
-        MEMORY_EVENTS_OOM("memory.events", Unit.COUNT),
-        MEMORY_EVENTS_OOM_KILL("memory.events", Unit.COUNT),
-        IO_RBYTES("io.stat", Unit.BYTES),
-        IO_WBYTES("io.stat", Unit.BYTES),
-        IO_RIOS("io.stat", Unit.COUNT),
-        IO_WIOS("io.stat", Unit.COUNT),
-        PIDS_CURRENT("pids.current", Unit.COUNT),
-        PIDS_MAX("pids.max", Unit.COUNT),
-        PSI_CPU_SOME_AVG10("cpu.pressure", Unit.PERCENT_X100),
-        PSI_CPU_SOME_AVG60("cpu.pressure", Unit.PERCENT_X100),
-        PSI_CPU_SOME_AVG300("cpu.pressure", Unit.PERCENT_X100),
-        PSI_CPU_SOME_TOTAL_USEC("cpu.pressure", Unit.USEC),
-        PSI_CPU_FULL_AVG10("cpu.pressure", Unit.PERCENT_X100),
-        PSI_CPU_FULL_AVG60("cpu.pressure", Unit.PERCENT_X100),
-        PSI_CPU_FULL_AVG300("cpu.pressure", Unit.PERCENT_X100),
-        PSI_CPU_FULL_TOTAL_USEC("cpu.pressure", Unit.USEC),
-        PSI_MEMORY_SOME_AVG10("memory.pressure", Unit.PERCENT_X100),
-        PSI_MEMORY_SOME_AVG60("memory.pressure", Unit.PERCENT_X100),
-        PSI_MEMORY_SOME_AVG300("memory.pressure", Unit.PERCENT_X100),
-        PSI_MEMORY_SOME_TOTAL_USEC("memory.pressure", Unit.USEC),
-        PSI_MEMORY_FULL_AVG10("memory.pressure", Unit.PERCENT_X100),
-        PSI_MEMORY_FULL_AVG60("memory.pressure", Unit.PERCENT_X100),
-        PSI_MEMORY_FULL_AVG300("memory.pressure", Unit.PERCENT_X100),
-        PSI_MEMORY_FULL_TOTAL_USEC("memory.pressure", Unit.USEC),
-        PSI_IO_SOME_AVG10("io.pressure", Unit.PERCENT_X100),
-        PSI_IO_SOME_AVG60("io.pressure", Unit.PERCENT_X100),
-        PSI_IO_SOME_AVG300("io.pressure", Unit.PERCENT_X100),
-        PSI_IO_SOME_TOTAL_USEC("io.pressure", Unit.USEC),
-        PSI_IO_FULL_AVG10("io.pressure", Unit.PERCENT_X100),
-        PSI_IO_FULL_AVG60("io.pressure", Unit.PERCENT_X100),
-        PSI_IO_FULL_AVG300("io.pressure", Unit.PERCENT_X100),
-        PSI_IO_FULL_TOTAL_USEC("io.pressure", Unit.USEC);
-
-        private final String file;
-        private final Unit unit;
-
-        Field(String file, Unit unit) {
-            this.file = file;
-            this.unit = unit;
-        }
-
-        /** The cgroup file this field is read from. */
-        public String file() {
-            return file;
-        }
-
-        public Unit unit() {
-            return unit;
-        }
-    }
-
+public final class CgroupCounters implements Counters.Source {
     /** Before the first read, and after {@link #clear}. */
     public static final String NOT_READ = "not read yet";
 
@@ -112,11 +37,13 @@ public final class CgroupCounters {
         clear();
     }
 
+    @Override
     public boolean isPresent(Field f) {
         return (present & (1L << f.ordinal())) != 0;
     }
 
     /** The value of a present field. @throws IllegalStateException if it is absent (with the reason) */
+    @Override
     public long get(Field f) {
         if (!isPresent(f)) throw new IllegalStateException(f + " is absent: " + reasons[f.ordinal()]);
         return values[f.ordinal()];
@@ -128,6 +55,7 @@ public final class CgroupCounters {
     }
 
     /** Why the field is absent; null when it is present. */
+    @Override
     public String reason(Field f) {
         return reasons[f.ordinal()];
     }

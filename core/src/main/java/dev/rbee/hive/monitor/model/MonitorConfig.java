@@ -1,4 +1,4 @@
-package dev.rbee.hive.monitor;
+package dev.rbee.hive.monitor.model;
 
 /**
  * Where a monitored worker lives ({@code rbee.slice/{group}/{instance}}) and

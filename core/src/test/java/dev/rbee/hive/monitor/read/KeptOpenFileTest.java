@@ -1,4 +1,4 @@
-package dev.rbee.hive.monitor.stats;
+package dev.rbee.hive.monitor.read;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,4 +1,4 @@
-package dev.rbee.hive.monitor;
+package dev.rbee.hive.monitor.model;
 
 /**
  * Group and instance names become cgroup directory names, so they are checked

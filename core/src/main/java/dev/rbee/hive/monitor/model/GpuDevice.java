@@ -1,4 +1,4 @@
-package dev.rbee.hive.monitor.gpu;
+package dev.rbee.hive.monitor.model;
 
 import java.util.Objects;
 import java.util.OptionalInt;

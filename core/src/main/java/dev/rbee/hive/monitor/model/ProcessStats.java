@@ -1,7 +1,6 @@
-package dev.rbee.hive.monitor;
+package dev.rbee.hive.monitor.model;
 
-import dev.rbee.hive.monitor.stats.CgroupCounters.Field;
-import dev.rbee.hive.monitor.stats.Counters;
+import dev.rbee.hive.monitor.model.Counters.Field;
 
 import java.nio.file.Path;
 import java.time.Instant;

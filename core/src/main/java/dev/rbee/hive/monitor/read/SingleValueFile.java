@@ -1,6 +1,6 @@
-package dev.rbee.hive.monitor.stats;
+package dev.rbee.hive.monitor.read;
 
-import dev.rbee.hive.monitor.stats.CgroupCounters.Field;
+import dev.rbee.hive.monitor.model.Counters.Field;
 
 /** A file of one value on one line (memory.current, pids.max); "max" reads as {@link Long#MAX_VALUE}. */
 public final class SingleValueFile implements StatFile {

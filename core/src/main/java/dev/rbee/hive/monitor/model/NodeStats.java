@@ -1,6 +1,5 @@
-package dev.rbee.hive.monitor.proc;
+package dev.rbee.hive.monitor.model;
 
-import dev.rbee.hive.monitor.gpu.GpuDevice;
 
 import java.util.List;
 import java.util.Map;

@@ -1,4 +1,4 @@
-package dev.rbee.hive.monitor.stats;
+package dev.rbee.hive.monitor.read;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;

@@ -1,6 +1,5 @@
-package dev.rbee.hive.monitor;
+package dev.rbee.hive.monitor.model;
 
-import dev.rbee.hive.monitor.proc.NodeStats;
 
 import java.time.Instant;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.rbee.hive.monitor;
+package dev.rbee.hive.monitor.model;
 
 /**
  * A byte count for a limit, or "max" (no limit).  Parsed from plain bytes,

@@ -1,6 +1,6 @@
-package dev.rbee.hive.monitor.stats;
+package dev.rbee.hive.monitor.read;
 
-import dev.rbee.hive.monitor.stats.CgroupCounters.Field;
+import dev.rbee.hive.monitor.model.Counters.Field;
 
 /**
  * A flat-keyed file ("key value\n" per line: cpu.stat, memory.stat,
