@@ -255,6 +255,8 @@ public final class ProcessMonitor implements AutoCloseable {
         private Path launcher;
         private Backend.Kind kind;
 
+        private Builder() {}
+
         /** The directory that holds the groups (default {@code <cgroup2 mount>/rbee.slice}). */
         public Builder root(Path root) { this.root = root; return this; }
         /** Where to read the mount table (tests). */

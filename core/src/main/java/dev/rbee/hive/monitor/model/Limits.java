@@ -53,6 +53,8 @@ public record Limits(OptionalInt cpuPercent, OptionalInt cpuWeight, Optional<Siz
         private OptionalLong pidsMax = OptionalLong.empty();
         private final List<IoLimit> io = new ArrayList<>();
 
+        private Builder() {}
+
         public Builder cpuPercent(int percentOfOneCore) { cpuPercent = OptionalInt.of(percentOfOneCore); return this; }
         /** "250%" or "250". */
         public Builder cpuPercent(String text) {

@@ -62,6 +62,8 @@ public record WorkerSpec(List<String> command, Map<String, String> environment, 
         private boolean allowUnenforcedLimits;
 
         /** Start the worker in {@code rbee.slice/{group}/{instance}}. */
+        private Builder() {}
+
         public Builder withMonitoring(String group, String instance) {
             this.group = group;
             this.instance = instance;

@@ -3,11 +3,13 @@ package dev.rbee.hive.monitor.arch;
 import dev.rbee.hive.monitor.ProcessMonitor;
 import org.junit.jupiter.api.Test;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
@@ -32,7 +34,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 class PackageCyclesTest {
     private static final String BASE = "dev.rbee.hive.monitor";
-    // "   dev.rbee.hive.monitor.cgroup.Leaf   -> dev.rbee.hive.monitor.internal.Libc   classes"
+    // "   dev.rbee.hive.monitor.cgroup.Leaf   -> dev.rbee.hive.monitor.internal.Libc   dev.rbee.hive.monitor"
     private static final Pattern EDGE = Pattern.compile("^\\s+(\\S+)\\s+->\\s+(\\S+)\\s+\\S+\\s*$");
 
     @Test
@@ -64,25 +66,36 @@ class PackageCyclesTest {
 
     private static List<String> jdeps(Path classes) throws IOException, InterruptedException {
         Path jdeps = Path.of(System.getProperty("java.home"), "bin", "jdeps");
-        Process p = new ProcessBuilder(jdeps.toString(), "-verbose:class", "-filter:none", "--ignore-missing-deps",
-                classes.toString()).redirectErrorStream(true).start();
+        // The module's own requirements must be found for jdeps to read a module.
+        Process p = new ProcessBuilder(jdeps.toString(), "--module-path", String.join(File.pathSeparator, requiredJars()),
+                "--multi-release", String.valueOf(Runtime.version().feature()), "-verbose:class", "-filter:none", classes.toString()).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(60, TimeUnit.SECONDS));
         assertEquals(0, p.exitValue(), out);
         return out.lines().toList();
     }
 
+    /** The jars of the modules core requires, from the tests' class path (Maven puts them there). */
+    static List<String> requiredJars() {
+        return Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+                .filter(e -> e.matches(".*/(jackson-(core|databind|annotations)|jna|jna-platform)-[0-9][^/]*\\.jar"))
+                .toList();
+    }
+
     /** package -> (package it uses -> one class edge that shows it), for our packages only. */
     static Map<String, Map<String, String>> packageGraph(List<String> lines) {
-        Map<String, Map<String, String>> g = new TreeMap<>();
+        Map<String, Map<String, String>> all = new TreeMap<>();
         for (String line : lines) {
             Matcher m = EDGE.matcher(line);
             if (!m.matches()) continue;
             String from = packageOf(m.group(1)), to = packageOf(m.group(2));
-            if (from.equals(to) || to.startsWith("java.") || !line.trim().endsWith("classes")) continue;
-            g.computeIfAbsent(from, k -> new TreeMap<>()).putIfAbsent(to, m.group(1) + " -> " + m.group(2));
+            all.computeIfAbsent(from, k -> new TreeMap<>());
+            if (!from.equals(to)) all.get(from).putIfAbsent(to, m.group(1) + " -> " + m.group(2));
         }
-        return g;
+        // Ours are the packages jdeps read classes of; the JDK's and the libraries' only appear as targets.
+        all.values().forEach(uses -> uses.keySet().retainAll(all.keySet()));
+        all.values().removeIf(Map::isEmpty);
+        return all;
     }
 
     private static String packageOf(String cls) {
