@@ -59,6 +59,8 @@ public final class ProcessMonitor implements AutoCloseable {
     private final Workers workers = new Workers();
     private Spawner spawner;
     private StatsCollector collector;
+    private final java.util.Set<Sampler> samplers = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
 
     private ProcessMonitor(Backend backend, Optional<CgroupTree> tree, Optional<Path> launcherPath) throws IOException {
         this.backend = backend;
@@ -206,6 +208,7 @@ public final class ProcessMonitor implements AutoCloseable {
     }
 
     private synchronized StatsCollector collector() {
+        if (closed) throw new IllegalStateException("monitor closed");
         if (collector == null) collector = newCollector(1, Optional.empty());
         return collector;
     }
@@ -223,13 +226,36 @@ public final class ProcessMonitor implements AutoCloseable {
     }
 
     /**
-     * Closes the files this monitor keeps open for {@link #collectAllWorkers}.
-     * Workers keep running; a later monitor finds them again.
+     * Closes the files this monitor keeps open for {@link #collectAllWorkers} and
+     * every {@link Sampler} started from it that is still running (their threads
+     * end, their files close).  Idempotent.  Workers keep running, and a later
+     * monitor finds them again; the end of a worker this monitor spawned is still
+     * seen and cleaned up (its {@link Worker#onExit()} completes), by the JVM-wide
+     * threads that outlive every monitor: "rbee-spawner", whose end would kill
+     * every worker spawned with a parent-death signal, and "rbee-exit-watcher".
      */
     @Override
-    public synchronized void close() {
-        if (collector != null) collector.close();
-        collector = null;
+    public void close() {
+        synchronized (this) {
+            if (closed) return;
+            closed = true;
+            if (collector != null) collector.close();
+            collector = null;
+        }
+        // Outside the lock: a sampler's round may be asking this monitor for something.
+        for (Sampler s : List.copyOf(samplers)) s.close();
+    }
+
+    void started(Sampler s) {
+        samplers.add(s);
+        if (closed) { // closed meanwhile: this one would never be closed by close()
+            s.close();
+            throw new IllegalStateException("monitor closed");
+        }
+    }
+
+    void forget(Sampler s) {
+        samplers.remove(s);
     }
 
     private synchronized Spawner spawner() throws SpawnException {

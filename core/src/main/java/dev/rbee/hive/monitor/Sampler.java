@@ -17,20 +17,29 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
+import static dev.rbee.hive.monitor.internal.Log.LOG;
+
 /**
  * One thread that samples every worker (and the node) at a fixed interval,
  * publishes an immutable {@link Snapshot} and notifies listeners.  A listener
- * or a worker that fails never stops the others.
+ * or a worker that fails never stops the others (the failure is logged).
  *
  * <pre>{@code
- * try (Sampler s = monitor.sampler().interval(Duration.ofSeconds(1)).start()) {
- *     s.addListener(snap -> queen.send(Wire.hiveTelemetry("hive-1", snap)));
- * }
+ * Sampler s = monitor.sampler().interval(Duration.ofSeconds(1))
+ *         .listener(snap -> queen.send(Wire.json(Wire.hiveTelemetry("hive-1", snap))))   // sees the first round too
+ *         .start();
+ * ...
+ * s.close();   // or monitor.close(), which closes the samplers it started
  * }</pre>
+ *
+ * <p>Thread-safe: any thread may add or remove listeners, read {@link #latest()}
+ * and close it.  Listeners run on the sampler's own thread ("rbee-sampler"), one
+ * after the other in the order they were added, after each round; a slow listener
+ * delays the next round, so hand long work to another thread.  A listener given to
+ * {@link Builder#listener} is called from the first round on; one added with
+ * {@link #addListener} after {@code start()} from the next round that begins after.
  */
 public final class Sampler implements AutoCloseable {
-    private static final System.Logger LOG = System.getLogger(Sampler.class.getName());
-
     private final ProcessMonitor monitor;
     private final Duration interval;
     private final StatsCollector collector;
@@ -41,6 +50,7 @@ public final class Sampler implements AutoCloseable {
     private final CountDownLatch firstRound = new CountDownLatch(1);
     private volatile Snapshot latest;
     private volatile boolean running = true;
+    private boolean closed;
 
     private Sampler(Builder b) throws IOException {
         this.monitor = b.monitor;
@@ -48,6 +58,7 @@ public final class Sampler implements AutoCloseable {
         this.gpu = b.gpu ? Optional.of(new GpuSampler()) : Optional.empty();
         this.collector = monitor.newCollector(b.alpha, gpu);
         this.node = new NodeReader();
+        listeners.addAll(b.listeners); // before the thread starts: they see its first round
         this.thread = new Thread(this::loop, "rbee-sampler");
         this.thread.setDaemon(true);
         this.thread.start();
@@ -65,14 +76,17 @@ public final class Sampler implements AutoCloseable {
         return latest;
     }
 
+    /** Adds a listener, called on the sampler's thread after every later round. */
     public void addListener(Consumer<Snapshot> l) {
         listeners.add(l);
     }
 
+    /** Removes a listener; a round under way may still call it once. */
     public void removeListener(Consumer<Snapshot> l) {
         listeners.remove(l);
     }
 
+    /** The time between rounds. */
     public Duration interval() {
         return interval;
     }
@@ -113,9 +127,16 @@ public final class Sampler implements AutoCloseable {
         }
     }
 
-    /** Stops the thread and closes every kept-open file. */
+    /**
+     * Stops the thread (waiting up to 5 s for a round under way) and closes every
+     * kept-open file.  Idempotent.
+     */
     @Override
     public void close() {
+        synchronized (this) {
+            if (closed) return;
+            closed = true;
+        }
         running = false;
         thread.interrupt();
         try {
@@ -126,10 +147,13 @@ public final class Sampler implements AutoCloseable {
         collector.close();
         node.close();
         gpu.ifPresent(GpuSampler::close);
+        monitor.forget(this);
     }
 
+    /** How to sample; {@link ProcessMonitor#sampler()} makes one.  Not thread-safe (one thread builds). */
     public static final class Builder {
         private final ProcessMonitor monitor;
+        private final List<Consumer<Snapshot>> listeners = new java.util.ArrayList<>();
         private Duration interval = Duration.ofSeconds(1);
         private double alpha = 1;
         private boolean gpu = true;
@@ -158,8 +182,17 @@ public final class Sampler implements AutoCloseable {
             return this;
         }
 
+        /** A listener called from the first round on (on the sampler's thread). */
+        public Builder listener(Consumer<Snapshot> l) {
+            listeners.add(java.util.Objects.requireNonNull(l));
+            return this;
+        }
+
+        /** Starts the sampler's thread; its first round begins at once. */
         public Sampler start() throws IOException {
-            return new Sampler(this);
+            Sampler s = new Sampler(this);
+            monitor.started(s);
+            return s;
         }
     }
 }

@@ -5,8 +5,9 @@ import java.util.Set;
 
 /**
  * {@code make gpu-check} (gpu-check/run.sh): prints what rbee's NVML binding
- * reports for one pid, to be read next to nvidia-smi.  Depends on nothing
- * outside this package, so the script can compile it with javac alone.
+ * reports for one pid, to be read next to nvidia-smi.  A program, not part of
+ * the library (which prints nothing): the script compiles it with javac
+ * together with the gpu and model packages, on which alone it depends.
  *
  * <p>Usage: {@code GpuCheckMain PID [EXPECTED_MIB]}.  Exits 1 when NVML is
  * absent or the pid is not seen within about 10 s.
