@@ -275,6 +275,7 @@ public final class ProcessMonitor implements AutoCloseable {
         Spawner get() throws SpawnException;
     }
 
+    /** Configures a monitor; {@link ProcessMonitor#builder()} makes one.  Not thread-safe: one thread builds. */
     public static final class Builder {
         private Path root;
         private Path mountinfo = CgroupMount.MOUNTINFO;

@@ -28,6 +28,8 @@ import java.util.OptionalLong;
  * update), the two formats differ in three details (counter and info family
  * names, {@code # EOF}, HELP escaping), and this writer is what
  * {@code promtool check metrics} and a real Prometheus are tested against.
+ *
+ * <p>Stateless: thread-safe; every call returns a new string.
  */
 public final class Prometheus {
     /** The Content-Type of the text format 0.0.4. */

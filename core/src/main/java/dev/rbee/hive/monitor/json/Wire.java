@@ -28,6 +28,8 @@ import java.util.OptionalLong;
  * also carry "service" with the same value, because the queen's spec (DESIGN.md
  * section 1) reads that name.  The shapes are in one JSON Schema, {@link #SCHEMA}
  * ({@link #HIVE_TELEMETRY_SCHEMA}, {@link #WORKERS_SCHEMA}).
+ *
+ * <p>Stateless: thread-safe; every call returns a new object.
  */
 public final class Wire {
     private static final ObjectMapper MAPPER = new ObjectMapper();

@@ -12,6 +12,8 @@ import java.util.Optional;
  *                PORTABLE: other systems: plain spawn, ProcessHandle stats
  * @param reason  a sentence saying why this backend was chosen
  * @param root    the rbee.slice directory, for CGROUP2 only
+ *
+ * <p>Immutable: thread-safe, to share between threads as it is.
  */
 public record Backend(Kind kind, String reason, Optional<Path> root) {
     public enum Kind { CGROUP2, PROCTREE, PORTABLE }

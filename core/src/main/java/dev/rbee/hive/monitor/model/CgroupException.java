@@ -4,7 +4,11 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Optional;
 
-/** A cgroup file operation failed; the message names the file, the value and the errno. */
+/**
+ * A cgroup file operation failed; the message names the file, the value and the errno.
+ *
+ * <p>Immutable: thread-safe.
+ */
 public final class CgroupException extends IOException {
     private final Path file;
     private final String errno;

@@ -7,6 +7,8 @@ import java.util.OptionalLong;
 /**
  * An immutable copy of one cgroup sample: every counter the kernel gave, and
  * for each one it did not, the reason.
+ *
+ * <p>Immutable: thread-safe.  (A {@link Source}, the sampler's mutable holder it copies from, is used by one thread.)
  */
 public final class Counters {
     public enum Unit {

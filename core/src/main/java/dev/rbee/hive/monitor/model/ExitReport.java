@@ -15,7 +15,7 @@ import java.util.OptionalLong;
  * @param pid             the main process
  * @param status          exit code or signal; absent for an adopted worker (not our child)
  * @param runtime         from start to the main process's exit
- * @param killedByStop    whether {@link Worker#stop} or {@link Worker#kill} had to SIGKILL the tree
+ * @param killedByStop    whether {@code Worker.stop} or {@code Worker.kill} had to SIGKILL the tree
  * @param oomKills        memory.events oom_kill
  * @param cpuUsageUsec    cpu.stat usage_usec
  * @param memoryPeakBytes memory.peak
@@ -24,6 +24,8 @@ import java.util.OptionalLong;
  * @param absent          for each absent figure (by its JSON name), the reason
  * @param cgroup          the worker's cgroup (cgroup2 backend only)
  * @param cgroupRemoved   whether that cgroup directory was removed
+ *
+ * <p>Immutable: thread-safe, to share between threads as it is.
  */
 public record ExitReport(Optional<MonitorConfig> worker, long pid, Optional<Path> cgroup, Optional<ExitStatus> status, Duration runtime,
                          boolean killedByStop, OptionalLong oomKills, OptionalLong cpuUsageUsec,

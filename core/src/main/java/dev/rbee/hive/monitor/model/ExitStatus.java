@@ -9,6 +9,8 @@ import java.util.OptionalInt;
  * documented convention, as shells do), so a program that itself calls
  * {@code exit(137)} reads as SIGKILL.  Where this library sent the signal
  * itself, or the kernel counted an OOM kill, that is known for sure.
+ *
+ * <p>Immutable: thread-safe, to share between threads as it is.
  */
 public record ExitStatus(OptionalInt code, OptionalInt signal) {
     public ExitStatus {

@@ -12,6 +12,8 @@ import java.util.OptionalInt;
  * @param memoryTotalBytes nvmlMemory_t.total
  * @param memoryUsedBytes  nvmlMemory_t.used (all processes, plus the driver's own reservation)
  * @param utilizationPct   nvmlUtilization_t.gpu: percent of the last sample period a kernel ran
+ *
+ * <p>Immutable: thread-safe, to share between threads as it is.
  */
 public record GpuDevice(int index, String uuid, String name, long memoryTotalBytes, long memoryUsedBytes,
                         OptionalInt utilizationPct, OptionalInt temperatureC) {

@@ -8,6 +8,8 @@ import java.util.regex.Pattern;
 /**
  * One device's line of {@code io.max}: {@code MAJ:MIN rbps= wbps= riops= wiops=}.
  * Unset fields are left out of the line, so the kernel keeps them at "max".
+ *
+ * <p>Immutable: thread-safe, to share between threads as it is.
  */
 public record IoLimit(String device, OptionalLong readBps, OptionalLong writeBps,
                       OptionalLong readIops, OptionalLong writeIops) {

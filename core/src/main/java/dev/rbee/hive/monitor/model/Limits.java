@@ -17,6 +17,8 @@ import java.util.OptionalLong;
  * @param swapMax     memory.swap.max
  * @param pidsMax     pids.max; {@code Long.MAX_VALUE} means "max"
  * @param io          io.max lines, one per device
+ *
+ * <p>Immutable: thread-safe.  Its {@link Builder} is not: one thread builds.
  */
 public record Limits(OptionalInt cpuPercent, OptionalInt cpuWeight, Optional<Size> memoryMax,
                      Optional<Size> memoryHigh, Optional<Size> swapMax, OptionalLong pidsMax,
@@ -47,6 +49,7 @@ public record Limits(OptionalInt cpuPercent, OptionalInt cpuWeight, Optional<Siz
         return new Builder();
     }
 
+    /** Collects the limits; {@link Limits#builder()} makes one.  Not thread-safe: one thread builds. */
     public static final class Builder {
         private OptionalInt cpuPercent = OptionalInt.empty(), cpuWeight = OptionalInt.empty();
         private Optional<Size> memoryMax = Optional.empty(), memoryHigh = Optional.empty(), swapMax = Optional.empty();

@@ -3,6 +3,8 @@ package dev.rbee.hive.monitor.model;
 /**
  * Where a monitored worker lives ({@code rbee.slice/{group}/{instance}}) and
  * its limits.  The names are checked here, before any file-system call.
+ *
+ * <p>Immutable: thread-safe, to share between threads as it is.
  */
 public record MonitorConfig(String group, String instance, Limits limits) {
     public MonitorConfig {

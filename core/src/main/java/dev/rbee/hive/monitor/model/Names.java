@@ -7,6 +7,8 @@ package dev.rbee.hive.monitor.model;
  * otherwise let a caller escape rbee.slice.  Names of cgroup interface files
  * ({@code cgroup.procs}, {@code memory.max}: a known prefix, a dot) are refused
  * too: the kernel already has a file of that name in every cgroup directory.
+ *
+ * <p>Stateless: thread-safe.
  */
 public final class Names {
     public static final int MAX_LENGTH = 64;

@@ -13,6 +13,8 @@ import java.util.OptionalDouble;
  * @param ramTotalMb MemTotal, MiB
  * @param gpus       the GPUs NVML reports (empty without NVML or GPU)
  * @param absent     why an absent value is absent
+ *
+ * <p>Immutable: thread-safe, to share between threads as it is.
  */
 public record NodeStats(OptionalDouble cpuPct, OptionalDouble ramUsedMb, OptionalDouble ramTotalMb,
                         List<GpuDevice> gpus, Map<String, String> absent) {

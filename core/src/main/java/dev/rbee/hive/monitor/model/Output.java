@@ -5,8 +5,10 @@ import java.util.Optional;
 
 /**
  * Where a worker's stdout and stderr go.  Never discarded: inherited from the
- * supervisor, piped to it ({@link Worker#process()} streams), or appended to a
+ * supervisor, piped to it ({@code Worker.process()} streams), or appended to a
  * log file ({@code DIR/{group}-{instance}.log} for a log directory).
+ *
+ * <p>Immutable (records): thread-safe.
  */
 public sealed interface Output {
     record Inherit() implements Output {}

@@ -25,6 +25,8 @@ import java.util.OptionalLong;
  * @param model      the value after {@code --model} in the main process's command line
  * @param counters   every raw counter: cpu.stat, memory.*, io.stat, pids.*, pressure
  * @param absent     why each absent derived value (by its wire name) is absent
+ *
+ * <p>Immutable: thread-safe, to share between threads as it is.
  */
 public record ProcessStats(String group, String instance, Optional<Path> cgroup, long pid, List<Long> pids,
                            OptionalDouble cpuPct, OptionalDouble rssMb, OptionalDouble ioReadMbS,

@@ -4,6 +4,8 @@ package dev.rbee.hive.monitor.model;
  * A byte count for a limit, or "max" (no limit).  Parsed from plain bytes,
  * decimal suffixes {@code K M G T} (as the kernel and systemd read them: powers
  * of 1024), binary suffixes {@code Ki Mi Gi Ti}, or {@code max}.
+ *
+ * <p>Immutable: thread-safe, to share between threads as it is.
  */
 public record Size(long bytes) {
     /** No limit: written to the kernel as "max". */

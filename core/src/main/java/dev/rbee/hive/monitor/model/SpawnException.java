@@ -7,6 +7,8 @@ import java.util.Optional;
  * A spawn failed at {@link #step()}.  Nothing is left behind: no process, no
  * cgroup directory.  The message names the step, the file or program, the
  * value and the errno where there is one.
+ *
+ * <p>Immutable: thread-safe.
  */
 public final class SpawnException extends IOException {
     /** The steps of a spawn, in order. */

@@ -12,6 +12,8 @@ import java.util.OptionalInt;
  * What to start and how: the command, its environment, output, the launcher
  * options, and (with {@link Builder#withMonitoring}) the cgroup it is born in.
  * Without monitoring the spawn is plain: no cgroup, same launcher options.
+ *
+ * <p>Immutable: thread-safe.  Its {@link Builder} is not: one thread builds.
  */
 public record WorkerSpec(List<String> command, Map<String, String> environment, boolean clearEnvironment,
                          Optional<Path> directory, Output output, Optional<MonitorConfig> monitoring,
@@ -49,6 +51,7 @@ public record WorkerSpec(List<String> command, Map<String, String> environment, 
                 .orElseGet(() -> Path.of(command.get(0)).getFileName().toString());
     }
 
+    /** Collects a spec; {@link WorkerSpec#command} makes one.  Not thread-safe: one thread builds. */
     public static final class Builder {
         private final java.util.ArrayList<String> command = new java.util.ArrayList<>();
         private final Map<String, String> env = new LinkedHashMap<>();
