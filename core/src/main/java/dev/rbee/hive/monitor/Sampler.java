@@ -64,29 +64,52 @@ public final class Sampler implements AutoCloseable {
         this.thread.start();
     }
 
-    /** The last published snapshot; empty before the first round has finished. */
+    /**
+     * The last published snapshot.
+     *
+     * @return it; empty before the first round has finished
+     */
     public Optional<Snapshot> latest() {
         return Optional.ofNullable(latest);
     }
 
-    /** Waits for the first round (its rates are absent: rates need two rounds). */
+    /**
+     * Waits for the first round (its rates are absent: rates need two rounds).
+     *
+     * @param timeout how long to wait
+     * @return the first round's snapshot
+     * @throws InterruptedException  if interrupted while waiting
+     * @throws IllegalStateException if no round finished within {@code timeout}
+     */
     public Snapshot awaitFirst(Duration timeout) throws InterruptedException {
         if (!firstRound.await(timeout.toMillis(), TimeUnit.MILLISECONDS))
             throw new IllegalStateException("no sample within " + timeout);
         return latest;
     }
 
-    /** Adds a listener, called on the sampler's thread after every later round. */
+    /**
+     * Adds a listener, called on the sampler's thread after every later round.
+     *
+     * @param l the listener
+     */
     public void addListener(Consumer<Snapshot> l) {
         listeners.add(l);
     }
 
-    /** Removes a listener; a round under way may still call it once. */
+    /**
+     * Removes a listener; a round under way may still call it once.
+     *
+     * @param l the listener
+     */
     public void removeListener(Consumer<Snapshot> l) {
         listeners.remove(l);
     }
 
-    /** The time between rounds. */
+    /**
+     * The time between rounds.
+     *
+     * @return the interval
+     */
     public Duration interval() {
         return interval;
     }
@@ -162,33 +185,59 @@ public final class Sampler implements AutoCloseable {
             this.monitor = monitor;
         }
 
-        /** Time between rounds (default 1 s). */
+        /**
+         * Time between rounds (default 1 s).
+         *
+         * @param d a positive duration
+         * @return this builder
+         */
         public Builder interval(Duration d) {
             if (d.isNegative() || d.isZero()) throw new IllegalArgumentException("interval must be positive: " + d);
             interval = d;
             return this;
         }
 
-        /** EMA smoothing of rates: weight of the newest value, (0, 1]; 1 (default) = none. */
+        /**
+         * EMA smoothing of rates: weight of the newest value, (0, 1]; 1 (default) = none.
+         *
+         * @param alpha the weight
+         * @return this builder
+         */
         public Builder smoothing(double alpha) {
             if (!(alpha > 0 && alpha <= 1)) throw new IllegalArgumentException("smoothing must be in (0, 1]: " + alpha);
             this.alpha = alpha;
             return this;
         }
 
-        /** Whether to sample GPUs through NVML (default true; absent with a reason where there is none). */
+        /**
+         * Whether to sample GPUs through NVML (default true; absent with a reason where there is none).
+         *
+         * @param on whether to
+         * @return this builder
+         */
         public Builder gpu(boolean on) {
             gpu = on;
             return this;
         }
 
-        /** A listener called from the first round on (on the sampler's thread). */
+        /**
+         * A listener called from the first round on (on the sampler's thread).
+         *
+         * @param l the listener
+         * @return this builder
+         */
         public Builder listener(Consumer<Snapshot> l) {
             listeners.add(java.util.Objects.requireNonNull(l));
             return this;
         }
 
-        /** Starts the sampler's thread; its first round begins at once. */
+        /**
+         * Starts the sampler's thread; its first round begins at once.
+         *
+         * @return the running sampler
+         * @throws IOException           if the node's files cannot be opened
+         * @throws IllegalStateException if the monitor is closed
+         */
         public Sampler start() throws IOException {
             Sampler s = new Sampler(this);
             monitor.started(s);
