@@ -6,14 +6,14 @@ import java.util.Optional;
 /**
  * Which way this monitor starts and measures workers, and why.
  *
+ * <p>Immutable: thread-safe, to share between threads as it is.
+ *
  * @param kind    CGROUP2: each worker in its own cgroup leaf (limits, exact stats, cgroup.kill);
  *                PROCTREE: Linux without a writable cgroup2 (or asked for): a session per worker,
  *                stats summed over its process tree from /proc, no limits;
  *                PORTABLE: other systems: plain spawn, ProcessHandle stats
  * @param reason  a sentence saying why this backend was chosen
  * @param root    the rbee.slice directory, for CGROUP2 only
- *
- * <p>Immutable: thread-safe, to share between threads as it is.
  */
 public record Backend(Kind kind, String reason, Optional<Path> root) {
     public enum Kind { CGROUP2, PROCTREE, PORTABLE }

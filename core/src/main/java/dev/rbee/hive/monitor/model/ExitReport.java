@@ -11,6 +11,8 @@ import java.util.OptionalLong;
  * cgroup was removed.  A figure the kernel did not give is absent, and
  * {@link #absent()} says why (e.g. "memory controller not enabled").
  *
+ * <p>Immutable: thread-safe, to share between threads as it is.
+ *
  * @param worker          group/instance (empty for a plain spawn)
  * @param pid             the main process
  * @param status          exit code or signal; absent for an adopted worker (not our child)
@@ -24,8 +26,6 @@ import java.util.OptionalLong;
  * @param absent          for each absent figure (by its JSON name), the reason
  * @param cgroup          the worker's cgroup (cgroup2 backend only)
  * @param cgroupRemoved   whether that cgroup directory was removed
- *
- * <p>Immutable: thread-safe, to share between threads as it is.
  */
 public record ExitReport(Optional<MonitorConfig> worker, long pid, Optional<Path> cgroup, Optional<ExitStatus> status, Duration runtime,
                          boolean killedByStop, OptionalLong oomKills, OptionalLong cpuUsageUsec,

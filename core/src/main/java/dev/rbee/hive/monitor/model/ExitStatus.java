@@ -11,6 +11,9 @@ import java.util.OptionalInt;
  * itself, or the kernel counted an OOM kill, that is known for sure.
  *
  * <p>Immutable: thread-safe, to share between threads as it is.
+ *
+ * @param code   the exit code, when the worker exited
+ * @param signal the signal that killed it, when one did
  */
 public record ExitStatus(OptionalInt code, OptionalInt signal) {
     public ExitStatus {

@@ -8,12 +8,15 @@ import java.util.OptionalInt;
  * device does not support them or the call failed (the failure is counted in
  * the snapshot); they are never a made-up zero.
  *
+ * <p>Immutable: thread-safe, to share between threads as it is.
+ *
  * @param index            NVML device index
+ * @param uuid             the device's UUID (stable across reboots, unlike the index)
+ * @param name             the product name
  * @param memoryTotalBytes nvmlMemory_t.total
  * @param memoryUsedBytes  nvmlMemory_t.used (all processes, plus the driver's own reservation)
  * @param utilizationPct   nvmlUtilization_t.gpu: percent of the last sample period a kernel ran
- *
- * <p>Immutable: thread-safe, to share between threads as it is.
+ * @param temperatureC     the GPU die's temperature in degrees Celsius
  */
 public record GpuDevice(int index, String uuid, String name, long memoryTotalBytes, long memoryUsedBytes,
                         OptionalInt utilizationPct, OptionalInt temperatureC) {

@@ -10,6 +10,12 @@ import java.util.regex.Pattern;
  * Unset fields are left out of the line, so the kernel keeps them at "max".
  *
  * <p>Immutable: thread-safe, to share between threads as it is.
+ *
+ * @param device    {@code MAJ:MIN} of a block device
+ * @param readBps   rbps: bytes read per second
+ * @param writeBps  wbps: bytes written per second
+ * @param readIops  riops: read operations per second
+ * @param writeIops wiops: write operations per second
  */
 public record IoLimit(String device, OptionalLong readBps, OptionalLong writeBps,
                       OptionalLong readIops, OptionalLong writeIops) {

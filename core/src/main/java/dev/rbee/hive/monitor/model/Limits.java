@@ -10,6 +10,8 @@ import java.util.OptionalLong;
  * Resource limits for one worker's cgroup.  Every limit is optional; one that
  * is set and cannot be applied fails the spawn (never silently dropped).
  *
+ * <p>Immutable: thread-safe.  Its {@link Builder} is not: one thread builds.
+ *
  * @param cpuPercent  cpu.max as a percentage of one core (250 = 2.5 cores)
  * @param cpuWeight   cpu.weight, 1..10000
  * @param memoryMax   memory.max
@@ -17,8 +19,6 @@ import java.util.OptionalLong;
  * @param swapMax     memory.swap.max
  * @param pidsMax     pids.max; {@code Long.MAX_VALUE} means "max"
  * @param io          io.max lines, one per device
- *
- * <p>Immutable: thread-safe.  Its {@link Builder} is not: one thread builds.
  */
 public record Limits(OptionalInt cpuPercent, OptionalInt cpuWeight, Optional<Size> memoryMax,
                      Optional<Size> memoryHigh, Optional<Size> swapMax, OptionalLong pidsMax,

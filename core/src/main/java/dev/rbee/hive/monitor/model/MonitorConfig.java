@@ -5,6 +5,10 @@ package dev.rbee.hive.monitor.model;
  * its limits.  The names are checked here, before any file-system call.
  *
  * <p>Immutable: thread-safe, to share between threads as it is.
+ *
+ * @param group    the group (a directory under rbee.slice)
+ * @param instance the instance (the worker's leaf under its group)
+ * @param limits   what the leaf's controllers are set to
  */
 public record MonitorConfig(String group, String instance, Limits limits) {
     public MonitorConfig {

@@ -17,16 +17,26 @@ import java.util.OptionalLong;
  * not give is absent, and {@link #absent()} (or {@link Counters#absentReason})
  * says why; nothing is ever reported as 0 for want of data.
  *
+ * <p>Immutable: thread-safe, to share between threads as it is.
+ *
+ * @param group      the worker's group
+ * @param instance   the worker's instance
  * @param cgroup     the worker's cgroup (empty on the process-tree backend)
  * @param pid        the main process (the oldest in the cgroup)
  * @param pids       every process in the cgroup
  * @param cpuPct     100 = one core busy
  * @param rssMb      memory.stat anon (the closest the kernel has to RSS; memory.current includes page cache)
+ * @param ioReadMbS  bytes read from block devices per second, in MiB
+ * @param ioWriteMbS bytes written to block devices per second, in MiB
+ * @param uptimeS    seconds since the main process started
+ * @param gpuUtilPct SM utilisation of the worker's processes (NVML's per-process samples)
+ * @param vramMb     GPU memory the worker's processes use, in MiB
+ * @param totalVramMb total memory of the GPUs the worker uses, in MiB
+ * @param gpus       the NVML indexes of the GPUs the worker uses
  * @param model      the value after {@code --model} in the main process's command line
  * @param counters   every raw counter: cpu.stat, memory.*, io.stat, pids.*, pressure
  * @param absent     why each absent derived value (by its wire name) is absent
- *
- * <p>Immutable: thread-safe, to share between threads as it is.
+ * @param timestamp  when the sample was taken
  */
 public record ProcessStats(String group, String instance, Optional<Path> cgroup, long pid, List<Long> pids,
                            OptionalDouble cpuPct, OptionalDouble rssMb, OptionalDouble ioReadMbS,

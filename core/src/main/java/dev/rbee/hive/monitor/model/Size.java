@@ -6,6 +6,8 @@ package dev.rbee.hive.monitor.model;
  * of 1024), binary suffixes {@code Ki Mi Gi Ti}, or {@code max}.
  *
  * <p>Immutable: thread-safe, to share between threads as it is.
+ *
+ * @param bytes the count; {@link Long#MAX_VALUE} is "max"
  */
 public record Size(long bytes) {
     /** No limit: written to the kernel as "max". */
