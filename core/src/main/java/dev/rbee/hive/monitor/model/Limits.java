@@ -23,8 +23,10 @@ import java.util.OptionalLong;
 public record Limits(OptionalInt cpuPercent, OptionalInt cpuWeight, Optional<Size> memoryMax,
                      Optional<Size> memoryHigh, Optional<Size> swapMax, OptionalLong pidsMax,
                      List<IoLimit> io) {
+    /** No limit at all. */
     public static final Limits NONE = builder().build();
 
+    /** Checks the ranges and copies the list. */
     public Limits {
         io = List.copyOf(io);
         cpuPercent.ifPresent(p -> {
@@ -40,11 +42,21 @@ public record Limits(OptionalInt cpuPercent, OptionalInt cpuWeight, Optional<Siz
         });
     }
 
+    /**
+     * Whether no limit is set.
+     *
+     * @return true for {@link #NONE}
+     */
     public boolean isEmpty() {
         return cpuPercent.isEmpty() && cpuWeight.isEmpty() && memoryMax.isEmpty() && memoryHigh.isEmpty()
                 && swapMax.isEmpty() && pidsMax.isEmpty() && io.isEmpty();
     }
 
+    /**
+     * Limits set one by one.
+     *
+     * @return a builder with none set
+     */
     public static Builder builder() {
         return new Builder();
     }
@@ -58,8 +70,20 @@ public record Limits(OptionalInt cpuPercent, OptionalInt cpuWeight, Optional<Siz
 
         private Builder() {}
 
+        /**
+         * cpu.max as a percentage of one core (250 = 2.5 cores).
+         *
+         * @param percentOfOneCore 1..100000
+         * @return this builder
+         */
         public Builder cpuPercent(int percentOfOneCore) { cpuPercent = OptionalInt.of(percentOfOneCore); return this; }
-        /** "250%" or "250". */
+
+        /**
+         * As {@link #cpuPercent(int)}, parsed.
+         *
+         * @param text "250%" or "250"
+         * @return this builder
+         */
         public Builder cpuPercent(String text) {
             String t = text.strip();
             if (t.endsWith("%")) t = t.substring(0, t.length() - 1);
@@ -69,15 +93,77 @@ public record Limits(OptionalInt cpuPercent, OptionalInt cpuWeight, Optional<Siz
                 throw new IllegalArgumentException("invalid cpu limit " + Names.quote(text) + ": expected a percentage of one core, e.g. 250%");
             }
         }
+
+        /**
+         * cpu.weight.
+         *
+         * @param weight 1..10000
+         * @return this builder
+         */
         public Builder cpuWeight(int weight) { cpuWeight = OptionalInt.of(weight); return this; }
+
+        /**
+         * memory.max: the hard limit (the OOM killer acts beyond it).
+         *
+         * @param s the size
+         * @return this builder
+         */
         public Builder memoryMax(Size s) { memoryMax = Optional.of(s); return this; }
+
+        /**
+         * As {@link #memoryMax(Size)}, parsed by {@link Size#parse}.
+         *
+         * @param s e.g. "8G" or "max"
+         * @return this builder
+         */
         public Builder memoryMax(String s) { return memoryMax(Size.parse(s)); }
+
+        /**
+         * memory.high: the throttling limit.
+         *
+         * @param s the size
+         * @return this builder
+         */
         public Builder memoryHigh(Size s) { memoryHigh = Optional.of(s); return this; }
+
+        /**
+         * As {@link #memoryHigh(Size)}, parsed by {@link Size#parse}.
+         *
+         * @param s e.g. "6G" or "max"
+         * @return this builder
+         */
         public Builder memoryHigh(String s) { return memoryHigh(Size.parse(s)); }
+
+        /**
+         * memory.swap.max.
+         *
+         * @param s the size
+         * @return this builder
+         */
         public Builder swapMax(Size s) { swapMax = Optional.of(s); return this; }
+
+        /**
+         * As {@link #swapMax(Size)}, parsed by {@link Size#parse}.
+         *
+         * @param s e.g. "0" or "max"
+         * @return this builder
+         */
         public Builder swapMax(String s) { return swapMax(Size.parse(s)); }
+
+        /**
+         * pids.max: tasks (threads included).
+         *
+         * @param n the count; {@code Long.MAX_VALUE} is "max"
+         * @return this builder
+         */
         public Builder pidsMax(long n) { pidsMax = OptionalLong.of(n); return this; }
-        /** A count or "max". */
+
+        /**
+         * As {@link #pidsMax(long)}, parsed.
+         *
+         * @param text a count or "max"
+         * @return this builder
+         */
         public Builder pidsMax(String text) {
             if (text.strip().equals("max")) return pidsMax(Long.MAX_VALUE);
             try {
@@ -86,9 +172,29 @@ public record Limits(OptionalInt cpuPercent, OptionalInt cpuWeight, Optional<Siz
                 throw new IllegalArgumentException("invalid pids limit " + Names.quote(text) + ": expected a count or max");
             }
         }
+
+        /**
+         * One device's io.max line (add one per device).
+         *
+         * @param limit the line
+         * @return this builder
+         */
         public Builder io(IoLimit limit) { io.add(limit); return this; }
+
+        /**
+         * As {@link #io(IoLimit)}, parsed by {@link IoLimit#parse}.
+         *
+         * @param spec e.g. "254:0 rbps=1M"
+         * @return this builder
+         */
         public Builder io(String spec) { return io(IoLimit.parse(spec)); }
 
+        /**
+         * The limits.
+         *
+         * @return the immutable limits
+         * @throws IllegalArgumentException if a value is out of range
+         */
         public Limits build() {
             return new Limits(cpuPercent, cpuWeight, memoryMax, memoryHigh, swapMax, pidsMax, io);
         }

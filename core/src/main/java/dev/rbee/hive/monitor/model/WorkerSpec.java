@@ -14,11 +14,25 @@ import java.util.OptionalInt;
  * Without monitoring the spawn is plain: no cgroup, same launcher options.
  *
  * <p>Immutable: thread-safe.  Its {@link Builder} is not: one thread builds.
+ *
+ * @param command               the program and its arguments
+ * @param environment           variables set (over the supervisor's, unless {@code clearEnvironment})
+ * @param clearEnvironment      whether the worker starts from an empty environment
+ * @param directory             the working directory (default: the supervisor's)
+ * @param output                where stdout and stderr go
+ * @param monitoring            the worker's id and limits; empty for a plain spawn
+ * @param newSession            whether the worker leads a new session (setsid)
+ * @param parentDeathSignal     the signal the worker gets when the supervisor's spawning thread dies
+ * @param closeFds              whether every inherited fd above 2 is closed
+ * @param noNewPrivileges       whether PR_SET_NO_NEW_PRIVS is set (no setuid gains)
+ * @param oomScoreAdj           the worker's oom_score_adj, -1000..1000
+ * @param allowUnenforcedLimits whether a backend without cgroups runs it although its limits cannot be applied
  */
 public record WorkerSpec(List<String> command, Map<String, String> environment, boolean clearEnvironment,
                          Optional<Path> directory, Output output, Optional<MonitorConfig> monitoring,
                          boolean newSession, OptionalInt parentDeathSignal, boolean closeFds,
                          boolean noNewPrivileges, OptionalInt oomScoreAdj, boolean allowUnenforcedLimits) {
+    /** Checks the values and copies the collections. */
     public WorkerSpec {
         command = List.copyOf(command);
         if (command.isEmpty()) throw new IllegalArgumentException("command must not be empty");
@@ -32,6 +46,13 @@ public record WorkerSpec(List<String> command, Map<String, String> environment, 
         });
     }
 
+    /**
+     * A spec of {@code program args...}.
+     *
+     * @param program the program (a path, or a name looked up in PATH)
+     * @param args    its arguments
+     * @return a builder to add the rest
+     */
     public static Builder command(String program, String... args) {
         Builder b = new Builder();
         b.command.add(program);
@@ -39,13 +60,23 @@ public record WorkerSpec(List<String> command, Map<String, String> environment, 
         return b;
     }
 
+    /**
+     * A spec of {@code command} (program first).
+     *
+     * @param command the program and its arguments
+     * @return a builder to add the rest
+     */
     public static Builder command(List<String> command) {
         Builder b = new Builder();
         b.command.addAll(command);
         return b;
     }
 
-    /** The name used for log files: "group-instance", or the program's file name. */
+    /**
+     * The name used for log files.
+     *
+     * @return "group-instance", or the program's file name
+     */
     public String logName() {
         return monitoring.map(m -> m.group() + "-" + m.instance())
                 .orElseGet(() -> Path.of(command.get(0)).getFileName().toString());
@@ -64,40 +95,127 @@ public record WorkerSpec(List<String> command, Map<String, String> environment, 
         private OptionalInt pdeathsig = OptionalInt.empty(), oom = OptionalInt.empty();
         private boolean allowUnenforcedLimits;
 
-        /** Start the worker in {@code rbee.slice/{group}/{instance}}. */
         private Builder() {}
 
+        /**
+         * Start the worker in {@code rbee.slice/{group}/{instance}}.
+         *
+         * @param group    the group
+         * @param instance the instance
+         * @return this builder
+         */
         public Builder withMonitoring(String group, String instance) {
             this.group = group;
             this.instance = instance;
             return this;
         }
+        /**
+         * As {@link #withMonitoring}, with the limits of {@code c}.
+         *
+         * @param c the id and limits
+         * @return this builder
+         */
         public Builder monitoring(MonitorConfig c) {
             this.group = c.group();
             this.instance = c.instance();
             this.limits = c.limits();
             return this;
         }
+        /**
+         * The limits of the worker's cgroup (needs monitoring).
+         *
+         * @param l the limits
+         * @return this builder
+         */
         public Builder limits(Limits l) { limits = l; return this; }
+
+        /**
+         * Sets an environment variable.
+         *
+         * @param key   its name
+         * @param value its value
+         * @return this builder
+         */
         public Builder env(String key, String value) { env.put(key, value); return this; }
-        /** Start from an empty environment instead of the supervisor's. */
+
+        /**
+         * Start from an empty environment instead of the supervisor's.
+         *
+         * @return this builder
+         */
         public Builder clearEnvironment() { clearEnv = true; return this; }
+
+        /**
+         * The working directory.
+         *
+         * @param dir the directory
+         * @return this builder
+         */
         public Builder directory(Path dir) { directory = dir; return this; }
+
+        /**
+         * Where stdout and stderr go (default: inherited).
+         *
+         * @param o the destination
+         * @return this builder
+         */
         public Builder output(Output o) { output = o; return this; }
-        /** setsid(): the worker leads a new session and process group. */
+
+        /**
+         * setsid(): the worker leads a new session and process group.
+         *
+         * @param b whether to
+         * @return this builder
+         */
         public Builder newSession(boolean b) { newSession = b; return this; }
-        /** Signal sent to the worker when the supervising JVM dies. */
+
+        /**
+         * Signal sent to the worker when the supervising JVM dies.
+         *
+         * @param sig the signal number, 1..64
+         * @return this builder
+         */
         public Builder parentDeathSignal(int sig) { pdeathsig = OptionalInt.of(sig); return this; }
-        /** Close every inherited fd above 2 (the JDK closes its own; this also covers other launch paths). */
+
+        /**
+         * Close every inherited fd above 2 (the JDK closes its own; this also covers other launch paths).
+         *
+         * @param b whether to
+         * @return this builder
+         */
         public Builder closeFds(boolean b) { closeFds = b; return this; }
+
+        /**
+         * PR_SET_NO_NEW_PRIVS: the worker and its children gain no privileges through exec (setuid).
+         *
+         * @param b whether to
+         * @return this builder
+         */
         public Builder noNewPrivileges(boolean b) { noNewPrivileges = b; return this; }
+
+        /**
+         * The worker's oom_score_adj.
+         *
+         * @param adj -1000..1000 (higher: killed first when memory runs out)
+         * @return this builder
+         */
         public Builder oomScoreAdj(int adj) { oom = OptionalInt.of(adj); return this; }
+
         /**
          * On a backend without cgroups (process tree, portable) run the worker even
          * though its limits cannot be enforced; without this such a spawn fails.
+         *
+         * @param b whether to
+         * @return this builder
          */
         public Builder allowUnenforcedLimits(boolean b) { allowUnenforcedLimits = b; return this; }
 
+        /**
+         * The spec.
+         *
+         * @return the immutable spec
+         * @throws IllegalArgumentException if a value is out of range, or limits are set without monitoring
+         */
         public WorkerSpec build() {
             Optional<MonitorConfig> mon = group == null && instance == null ? Optional.empty()
                     : Optional.of(new MonitorConfig(group, instance, limits));
