@@ -16,7 +16,15 @@ import java.util.Optional;
  * @param root    the rbee.slice directory, for CGROUP2 only
  */
 public record Backend(Kind kind, String reason, Optional<Path> root) {
-    public enum Kind { CGROUP2, PROCTREE, PORTABLE }
+    /** The backends (see {@code kind} above). */
+    public enum Kind {
+        /** A cgroup v2 leaf per worker. */
+        CGROUP2,
+        /** A session per worker, stats from /proc. */
+        PROCTREE,
+        /** Plain spawn, ProcessHandle stats. */
+        PORTABLE
+    }
 
     @Override
     public String toString() {

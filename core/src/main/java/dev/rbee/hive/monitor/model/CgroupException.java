@@ -10,19 +10,38 @@ import java.util.Optional;
  * <p>Immutable: thread-safe.
  */
 public final class CgroupException extends IOException {
+    /** The file or directory the operation was on. */
     private final Path file;
+    /** The errno name, or null. */
     private final String errno;
 
+    /**
+     * A failed cgroup file operation.
+     *
+     * @param file    the file or directory
+     * @param errno   the errno name (e.g. "EBUSY"), or null
+     * @param message what failed, naming the file, the value and the errno
+     */
     public CgroupException(Path file, String errno, String message) {
         super(message);
         this.file = file;
         this.errno = errno;
     }
 
+    /**
+     * The file or directory the operation was on.
+     *
+     * @return its path
+     */
     public Path file() {
         return file;
     }
 
+    /**
+     * The errno name, when the failure had one.
+     *
+     * @return the name
+     */
     public Optional<String> errno() {
         return Optional.ofNullable(errno);
     }

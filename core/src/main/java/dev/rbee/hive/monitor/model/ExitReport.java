@@ -31,16 +31,25 @@ public record ExitReport(Optional<MonitorConfig> worker, long pid, Optional<Path
                          boolean killedByStop, OptionalLong oomKills, OptionalLong cpuUsageUsec,
                          OptionalLong memoryPeakBytes, OptionalLong ioReadBytes, OptionalLong ioWriteBytes,
                          Map<String, String> absent, boolean cgroupRemoved) {
+    /** Copies the map. */
     public ExitReport {
         absent = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(absent));
     }
 
-    /** The kernel counted at least one OOM kill in the worker's cgroup. */
+    /**
+     * Whether the kernel counted at least one OOM kill in the worker's cgroup.
+     *
+     * @return true if it did
+     */
     public boolean oomKilled() {
         return oomKills.orElse(0) > 0;
     }
 
-    /** One line for people: "llm/8080 pid 123: exit code 0 after 12.3 s, cpu 1.2 s, peak 512 MiB". */
+    /**
+     * One line for people.
+     *
+     * @return e.g. "llm/8080 pid 123: exit code 0 after 12.3 s, cpu 1.2 s, peak 512 MiB"
+     */
     public String summary() {
         StringBuilder b = new StringBuilder();
         b.append(worker.map(MonitorConfig::id).orElse("worker")).append(" pid ").append(pid).append(": ");

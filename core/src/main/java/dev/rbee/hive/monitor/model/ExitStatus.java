@@ -16,25 +16,47 @@ import java.util.OptionalInt;
  * @param signal the signal that killed it, when one did
  */
 public record ExitStatus(OptionalInt code, OptionalInt signal) {
+    /** Checks that exactly one of the two is present. */
     public ExitStatus {
         if (code.isPresent() == signal.isPresent())
             throw new IllegalArgumentException("exactly one of code and signal: " + code + " " + signal);
     }
 
+    /**
+     * The worker exited.
+     *
+     * @param code its exit code
+     * @return the status
+     */
     public static ExitStatus exited(int code) {
         return new ExitStatus(OptionalInt.of(code), OptionalInt.empty());
     }
 
+    /**
+     * A signal killed the worker.
+     *
+     * @param signal the signal number
+     * @return the status
+     */
     public static ExitStatus killed(int signal) {
         return new ExitStatus(OptionalInt.empty(), OptionalInt.of(signal));
     }
 
-    /** From {@link Process#exitValue()}: 129..192 mean signal 1..64. */
+    /**
+     * From {@link Process#exitValue()}: 129..192 mean signal 1..64.
+     *
+     * @param exitValue what the JDK reported
+     * @return the status
+     */
     public static ExitStatus fromJdk(int exitValue) {
         return exitValue > 128 && exitValue <= 128 + 64 ? killed(exitValue - 128) : exited(exitValue);
     }
 
-    /** The shell's convention: the code, or 128 + the signal. */
+    /**
+     * The shell's convention.
+     *
+     * @return the code, or 128 + the signal
+     */
     public int shellValue() {
         return code.isPresent() ? code.getAsInt() : 128 + signal.getAsInt();
     }

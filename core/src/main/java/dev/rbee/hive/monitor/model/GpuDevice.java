@@ -20,6 +20,7 @@ import java.util.OptionalInt;
  */
 public record GpuDevice(int index, String uuid, String name, long memoryTotalBytes, long memoryUsedBytes,
                         OptionalInt utilizationPct, OptionalInt temperatureC) {
+    /** Checks that nothing is null. */
     public GpuDevice {
         Objects.requireNonNull(uuid);
         Objects.requireNonNull(name);

@@ -21,6 +21,7 @@ public record IoLimit(String device, OptionalLong readBps, OptionalLong writeBps
                       OptionalLong readIops, OptionalLong writeIops) {
     private static final Pattern DEVICE = Pattern.compile("[0-9]{1,4}:[0-9]{1,7}");
 
+    /** Checks the device and that at least one limit is set. */
     public IoLimit {
         if (device == null || !DEVICE.matcher(device).matches())
             throw new IllegalArgumentException("invalid io device " + Names.quote(String.valueOf(device))
@@ -29,7 +30,13 @@ public record IoLimit(String device, OptionalLong readBps, OptionalLong writeBps
             throw new IllegalArgumentException("io limit for " + device + " sets nothing");
     }
 
-    /** Parses "8:0 rbps=1M wbps=max riops=100" (sizes as in {@link Size#parse}). */
+    /**
+     * Parses "8:0 rbps=1M wbps=max riops=100" (sizes as in {@link Size#parse}).
+     *
+     * @param spec the line
+     * @return the limit
+     * @throws IllegalArgumentException naming the part that is wrong
+     */
     public static IoLimit parse(String spec) {
         String[] parts = spec.strip().split("\\s+");
         OptionalLong[] v = {OptionalLong.empty(), OptionalLong.empty(), OptionalLong.empty(), OptionalLong.empty()};
@@ -45,7 +52,11 @@ public record IoLimit(String device, OptionalLong readBps, OptionalLong writeBps
         return new IoLimit(parts[0], v[0], v[1], v[2], v[3]);
     }
 
-    /** The line written to io.max. */
+    /**
+     * The line written to io.max.
+     *
+     * @return e.g. "8:0 rbps=1048576"
+     */
     public String kernelLine() {
         List<String> f = new ArrayList<>();
         f.add(device);

@@ -11,6 +11,7 @@ package dev.rbee.hive.monitor.model;
  * <p>Stateless: thread-safe.
  */
 public final class Names {
+    /** The longest name allowed. */
     public static final int MAX_LENGTH = 64;
     /** Prefixes of cgroup v2 interface files: "cgroup." and every controller's (irq.pressure has no controller). */
     private static final java.util.Set<String> INTERFACE_PREFIXES = java.util.Set.of("cgroup", "cpu", "cpuset", "io",
@@ -19,7 +20,14 @@ public final class Names {
 
     private Names() {}
 
-    /** Returns {@code value} if valid, else throws naming {@code what} and the value. */
+    /**
+     * Checks a group or instance name.
+     *
+     * @param what  what the name is, for the message ("group", "instance")
+     * @param value the name
+     * @return {@code value}, if valid
+     * @throws IllegalArgumentException naming {@code what}, the value and the problem
+     */
     public static String check(String what, String value) {
         if (value == null) throw new IllegalArgumentException(what + " must not be null");
         String problem = problem(value);
@@ -29,6 +37,12 @@ public final class Names {
         return value;
     }
 
+    /**
+     * Whether {@code value} is a valid group or instance name.
+     *
+     * @param value the name
+     * @return true if {@link #check} would accept it
+     */
     public static boolean isValid(String value) {
         return value != null && problem(value) == null;
     }

@@ -18,6 +18,7 @@ import java.util.OptionalDouble;
  */
 public record NodeStats(OptionalDouble cpuPct, OptionalDouble ramUsedMb, OptionalDouble ramTotalMb,
                         List<GpuDevice> gpus, Map<String, String> absent) {
+    /** Copies the list and the map. */
     public NodeStats {
         gpus = List.copyOf(gpus);
         absent = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(absent));

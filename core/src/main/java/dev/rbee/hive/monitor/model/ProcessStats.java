@@ -44,6 +44,7 @@ public record ProcessStats(String group, String instance, Optional<Path> cgroup,
                            OptionalDouble vramMb, OptionalDouble totalVramMb, List<Integer> gpus,
                            Optional<String> model, Counters counters, Map<String, String> absent,
                            Instant timestamp) {
+    /** Copies the lists (and the map, unless already unmodifiable). */
     public ProcessStats {
         pids = List.copyOf(pids);
         gpus = List.copyOf(gpus);
@@ -54,20 +55,74 @@ public record ProcessStats(String group, String instance, Optional<Path> cgroup,
 
     private static final Class<?> UNMODIFIABLE_MAP = java.util.Collections.unmodifiableMap(Map.of()).getClass();
 
+    /**
+     * The worker's id.
+     *
+     * @return {@code group/instance}
+     */
     public String id() {
         return group + "/" + instance;
     }
 
+    /**
+     * CPU time used, in microseconds (cpu.stat usage_usec, or the process tree's).
+     *
+     * @return the total; never goes down while the worker lives
+     */
     public OptionalLong cpuUsageUsec() { return counters.get(Field.CPU_USAGE_USEC); }
+    /**
+     * memory.current.
+     *
+     * @return bytes, page cache included
+     */
     public OptionalLong memoryCurrentBytes() { return counters.get(Field.MEMORY_CURRENT); }
+    /**
+     * memory.stat anon (the closest the kernel has to RSS).
+     *
+     * @return bytes
+     */
     public OptionalLong memoryAnonBytes() { return counters.get(Field.MEMORY_ANON); }
+    /**
+     * memory.peak.
+     *
+     * @return bytes
+     */
     public OptionalLong memoryPeakBytes() { return counters.get(Field.MEMORY_PEAK); }
-    /** memory.max; empty when unlimited ("max") or when the memory controller is off. */
+    /**
+     * memory.max; empty when unlimited ("max") or when the memory controller is off.
+     *
+     * @return bytes
+     */
     public OptionalLong memoryMaxBytes() { return limit(Field.MEMORY_MAX); }
+    /**
+     * memory.events oom_kill: processes of the worker the OOM killer killed.
+     *
+     * @return the count
+     */
     public OptionalLong oomKills() { return counters.get(Field.MEMORY_EVENTS_OOM_KILL); }
+    /**
+     * io.stat rbytes, summed over the devices.
+     *
+     * @return bytes read
+     */
     public OptionalLong ioReadBytes() { return counters.get(Field.IO_RBYTES); }
+    /**
+     * io.stat wbytes, summed over the devices.
+     *
+     * @return bytes written
+     */
     public OptionalLong ioWriteBytes() { return counters.get(Field.IO_WBYTES); }
+    /**
+     * cpu.stat nr_throttled: periods in which cpu.max held the worker back.
+     *
+     * @return the count
+     */
     public OptionalLong nrThrottled() { return counters.get(Field.CPU_NR_THROTTLED); }
+    /**
+     * pids.current: tasks (threads included).
+     *
+     * @return the count
+     */
     public OptionalLong pidsCurrent() { return counters.get(Field.PIDS_CURRENT); }
 
     private OptionalLong limit(Field f) {

@@ -11,21 +11,38 @@ package dev.rbee.hive.monitor.model;
  */
 public record Size(long bytes) {
     /** No limit: written to the kernel as "max". */
+    /** No limit: "max". */
     public static final Size MAX = new Size(Long.MAX_VALUE);
 
+    /** Checks that it is not negative. */
     public Size {
         if (bytes < 0) throw new IllegalArgumentException("size must not be negative: " + bytes);
     }
 
+    /**
+     * A size in bytes.
+     *
+     * @param bytes the count, at least 0
+     * @return the size
+     */
     public static Size ofBytes(long bytes) {
         return new Size(bytes);
     }
 
+    /**
+     * Whether this is "max" (no limit).
+     *
+     * @return true for {@link #MAX}
+     */
     public boolean isMax() {
         return bytes == Long.MAX_VALUE;
     }
 
-    /** The value as cgroup files take it: bytes, or "max". */
+    /**
+     * The value as cgroup files take it.
+     *
+     * @return bytes, or "max"
+     */
     public String kernelValue() {
         return isMax() ? "max" : Long.toString(bytes);
     }
@@ -33,6 +50,10 @@ public record Size(long bytes) {
     /**
      * Parses "512M", "1Gi", "4096", "max".  K/M/G/T and Ki/Mi/Gi/Ti both mean
      * powers of 1024 (as in systemd's MemoryMax=).
+     *
+     * @param text the text
+     * @return the size
+     * @throws IllegalArgumentException naming the text, if it is not a size
      */
     public static Size parse(String text) {
         if (text == null) throw new IllegalArgumentException("size must not be null");

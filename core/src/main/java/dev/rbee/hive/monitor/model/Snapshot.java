@@ -18,6 +18,7 @@ import java.util.List;
  */
 public record Snapshot(Instant timestamp, Backend backend, NodeStats node, List<ProcessStats> workers,
                        List<String> errors) {
+    /** Copies the lists. */
     public Snapshot {
         workers = List.copyOf(workers);
         errors = List.copyOf(errors);
