@@ -64,7 +64,7 @@ public sealed interface Output {
     /**
      * The file this output appends to, if any.
      *
-     * @param baseName the worker's log name (see {@code WorkerSpec.logName()})
+     * @param baseName the worker's log name (see {@link WorkerSpec#logName()})
      * @return the file
      */
     default Optional<Path> file(String baseName) {
