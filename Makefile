@@ -22,7 +22,7 @@ DEB_NORECOMMENDS := prometheus chromium
 # it cannot be installed those tests are skipped, saying so, and the build goes on.
 DEB_OPTIONAL := qemu-user-static
 
-.PHONY: all build deps run test host-test smoke example-test gpu-check clean
+.PHONY: all build deps run test host-test smoke javadoc example-test gpu-check clean
 
 all: build
 
@@ -50,8 +50,15 @@ run: build
 # The host suite (every module's tests), then the CLI as a user runs it.
 host-test: deps
 	$(MVN) install
+	$(MAKE) --no-print-directory javadoc
 	$(MAKE) --no-print-directory smoke
 	$(MAKE) --no-print-directory example-test
+
+# The exported API's javadoc with doclint on: a warning fails (about 20 s). The plugin
+# skips a run whose output is already there, so that is removed first.
+javadoc:
+	rm -rf core/target/reports/apidocs
+	$(MVN) -q -pl core javadoc:javadoc
 
 # examples/mini-hive, a separate Maven project, against the library that host-test
 # (or make) installed in the local repository: the way an embedder uses it.

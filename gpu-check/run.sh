@@ -22,7 +22,8 @@ JDK=$(bin/find-jdk) || not_run "no JDK >= 22"
 
 mkdir -p "$OUT/classes"
 "$NVCC" -O2 -o "$OUT/alloc" gpu-check/alloc.cu
-"$JDK/bin/javac" -d "$OUT/classes" core/src/main/java/dev/rbee/hive/monitor/gpu/*.java
+"$JDK/bin/javac" -d "$OUT/classes" core/src/main/java/dev/rbee/hive/monitor/gpu/*.java core/src/main/java/dev/rbee/hive/monitor/model/*.java \
+  gpu-check/GpuCheckMain.java
 
 "$OUT/alloc" "$MIB" "$SECS" busy > "$OUT/alloc.out" &
 APID=$!

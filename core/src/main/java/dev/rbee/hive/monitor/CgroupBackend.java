@@ -1,5 +1,8 @@
 package dev.rbee.hive.monitor;
 
+import dev.rbee.hive.monitor.model.MonitorConfig;
+import dev.rbee.hive.monitor.model.SpawnException;
+import dev.rbee.hive.monitor.model.WorkerSpec;
 import dev.rbee.hive.monitor.cgroup.CgroupFiles;
 import dev.rbee.hive.monitor.cgroup.CgroupTree;
 import dev.rbee.hive.monitor.cgroup.Leaf;

@@ -2,6 +2,7 @@ package dev.rbee.hive.monitor;
 
 import dev.rbee.hive.monitor.cgroup.CgroupTree;
 import dev.rbee.hive.monitor.cgroup.Leaf;
+import dev.rbee.hive.monitor.model.MonitorConfig;
 
 import java.util.Optional;
 

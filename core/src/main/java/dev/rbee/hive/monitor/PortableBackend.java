@@ -1,6 +1,10 @@
 package dev.rbee.hive.monitor;
 
-import dev.rbee.hive.monitor.SpawnException.Step;
+import dev.rbee.hive.monitor.model.Backend;
+import dev.rbee.hive.monitor.model.MonitorConfig;
+import dev.rbee.hive.monitor.model.SpawnException;
+import dev.rbee.hive.monitor.model.WorkerSpec;
+import dev.rbee.hive.monitor.model.SpawnException.Step;
 import dev.rbee.hive.monitor.portable.PortableSource;
 import dev.rbee.hive.monitor.spawn.Redirects;
 import dev.rbee.hive.monitor.stats.Discovery;

@@ -1,6 +1,10 @@
 package dev.rbee.hive.monitor;
 
-import dev.rbee.hive.monitor.SpawnException.Step;
+import dev.rbee.hive.monitor.model.Backend;
+import dev.rbee.hive.monitor.model.MonitorConfig;
+import dev.rbee.hive.monitor.model.SpawnException;
+import dev.rbee.hive.monitor.model.WorkerSpec;
+import dev.rbee.hive.monitor.model.SpawnException.Step;
 import dev.rbee.hive.monitor.internal.Libc;
 import dev.rbee.hive.monitor.proc.ProcStat;
 import dev.rbee.hive.monitor.proc.ProcTreeRegistry;
@@ -42,7 +46,7 @@ final class ProcTreeBackend implements WorkerBackend {
         if (registry.live(cfg).isPresent())
             throw new SpawnException(Step.BUSY, "instance busy: " + cfg.id() + " is already running");
         Instant started = Instant.now();
-        dev.rbee.hive.monitor.spawn.Spawner.Launched launched = spawner.get().launch(spec.inNewSession(), Optional.empty());
+        dev.rbee.hive.monitor.spawn.Spawner.Launched launched = spawner.get().launch(inNewSession(spec), Optional.empty());
         Process p = launched.process();
         Optional<ProcStat> st = ProcStat.read(p.pid());
         try {
@@ -103,5 +107,11 @@ final class ProcTreeBackend implements WorkerBackend {
             removed.add(Path.of(c.group(), c.instance()));
         }
         return removed;
+    }
+
+    /** {@code spec} with a new session forced: this backend keeps a worker's processes together by it. */
+    private static WorkerSpec inNewSession(WorkerSpec s) {
+        return new WorkerSpec(s.command(), s.environment(), s.clearEnvironment(), s.directory(), s.output(), s.monitoring(), true,
+                s.parentDeathSignal(), s.closeFds(), s.noNewPrivileges(), s.oomScoreAdj(), s.allowUnenforcedLimits());
     }
 }

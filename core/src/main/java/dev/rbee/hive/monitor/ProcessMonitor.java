@@ -1,6 +1,14 @@
 package dev.rbee.hive.monitor;
 
-import dev.rbee.hive.monitor.SpawnException.Step;
+import dev.rbee.hive.monitor.model.Backend;
+import dev.rbee.hive.monitor.model.ExitReport;
+import dev.rbee.hive.monitor.model.Limits;
+import dev.rbee.hive.monitor.model.MonitorConfig;
+import dev.rbee.hive.monitor.model.Names;
+import dev.rbee.hive.monitor.model.ProcessStats;
+import dev.rbee.hive.monitor.model.SpawnException;
+import dev.rbee.hive.monitor.model.WorkerSpec;
+import dev.rbee.hive.monitor.model.SpawnException.Step;
 import dev.rbee.hive.monitor.cgroup.CgroupFiles;
 import dev.rbee.hive.monitor.cgroup.CgroupMount;
 import dev.rbee.hive.monitor.cgroup.CgroupTree;
@@ -42,6 +50,7 @@ import java.util.Optional;
  * (they go after 2 s idle).
  */
 public final class ProcessMonitor implements AutoCloseable {
+    /** The directory under the cgroup2 mount that holds the groups, unless {@link Builder#root} says otherwise. */
     public static final String DEFAULT_ROOT_NAME = "rbee.slice";
 
     private final Backend backend;
@@ -51,6 +60,8 @@ public final class ProcessMonitor implements AutoCloseable {
     private final Workers workers = new Workers();
     private Spawner spawner;
     private StatsCollector collector;
+    private final java.util.Set<Sampler> samplers = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
 
     private ProcessMonitor(Backend backend, Optional<CgroupTree> tree, Optional<Path> launcherPath) throws IOException {
         this.backend = backend;
@@ -63,21 +74,41 @@ public final class ProcessMonitor implements AutoCloseable {
         };
     }
 
-    /** A monitor with the defaults: the cgroup2 mount from /proc/self/mountinfo, rbee.slice under it. */
+    /**
+     * A monitor with the defaults: the cgroup2 mount from /proc/self/mountinfo, rbee.slice under it.
+     *
+     * @return a monitor on the best backend this system offers
+     * @throws IOException if the mount table or the cgroup tree cannot be read
+     */
     public static ProcessMonitor create() throws IOException {
         return builder().build();
     }
 
+    /**
+     * A monitor configured step by step.
+     *
+     * @return a builder with the defaults of {@link #create()}
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** Which backend is active, and why. */
+    /**
+     * Which backend is active, and why.
+     *
+     * @return the backend, its reason and its root
+     */
     public Backend backend() {
         return backend;
     }
 
-    /** The cgroup directory of {@code group/instance} (whether or not it exists); cgroup2 backend only. */
+    /**
+     * The cgroup directory of {@code group/instance} (whether or not it exists); cgroup2 backend only.
+     *
+     * @param group    the worker's group
+     * @param instance the worker's instance
+     * @return the leaf's path
+     */
     public Path cgroupOf(String group, String instance) {
         Names.check("group", group);
         Names.check("instance", instance);
@@ -88,6 +119,10 @@ public final class ProcessMonitor implements AutoCloseable {
      * Starts a worker.  Returns only after the program has been exec'd (inside
      * its cgroup, for a monitored spec on the cgroup2 backend); otherwise
      * throws naming the step, and leaves no process and no cgroup directory behind.
+     *
+     * @param spec what to run, where and with which limits
+     * @return the running worker
+     * @throws SpawnException naming the failed step and errno; {@code BUSY} if the id has a live owner
      */
     public Worker spawn(WorkerSpec spec) throws SpawnException {
         if (spec.monitoring().isPresent()) return spawnMonitored(spec, spec.monitoring().get());
@@ -123,7 +158,15 @@ public final class ProcessMonitor implements AutoCloseable {
         }
     }
 
-    /** The seed's call: start {@code binary args...} monitored as {@code config}. */
+    /**
+     * The seed's call: start {@code binary args...} monitored as {@code config}.
+     *
+     * @param config the worker's id and limits
+     * @param binary the program
+     * @param args   its arguments
+     * @return the running worker
+     * @throws SpawnException as {@link #spawn}
+     */
     public Worker spawnMonitored(MonitorConfig config, String binary, List<String> args) throws SpawnException {
         List<String> cmd = new ArrayList<>();
         cmd.add(binary);
@@ -135,6 +178,9 @@ public final class ProcessMonitor implements AutoCloseable {
      * Every live worker: the ones this monitor spawned, and the others
      * (spawned before a restart, or by another process) adopted, so that they
      * can be stopped and their exits seen.
+     *
+     * @return the live workers
+     * @throws IOException if the cgroup tree (or the registry) cannot be read
      */
     public List<Worker> workers() throws IOException {
         List<Worker> out = new ArrayList<>();
@@ -147,6 +193,11 @@ public final class ProcessMonitor implements AutoCloseable {
      * took over, else one it takes over now (its owner died), else a handle
      * on one another live process owns ({@link Worker#owned()} false).  Empty
      * if there is none, or while this monitor is still spawning it.
+     *
+     * @param group    the worker's group
+     * @param instance the worker's instance
+     * @return the worker, if one lives
+     * @throws IOException if its cgroup cannot be read
      */
     public synchronized Optional<Worker> worker(String group, String instance) throws IOException {
         MonitorConfig cfg = new MonitorConfig(group, instance);
@@ -155,13 +206,27 @@ public final class ProcessMonitor implements AutoCloseable {
         return impl.adopt(cfg);
     }
 
-    /** Stops {@code group/instance} (see {@link Worker#stop}); empty if there is no such live worker. */
+    /**
+     * Stops {@code group/instance} (see {@link Worker#stop}); empty if there is no such live worker.
+     *
+     * @param group    the worker's group
+     * @param instance the worker's instance
+     * @param grace    how long SIGTERM has before the tree is killed
+     * @return how it ended
+     * @throws IOException          if it cannot be signalled or killed
+     * @throws InterruptedException if interrupted while waiting for its end
+     */
     public Optional<ExitReport> stop(String group, String instance, Duration grace) throws IOException, InterruptedException {
         Optional<Worker> w = worker(group, instance);
         return w.isEmpty() ? Optional.empty() : Optional.of(w.get().stop(grace));
     }
 
-    /** The live workers, as {@code group/instance} (no stats read). */
+    /**
+     * The live workers, as {@code group/instance} (no stats read).
+     *
+     * @return their ids
+     * @throws IOException if the tree cannot be listed
+     */
     public List<MonitorConfig> enumerateAll() throws IOException {
         return impl.enumerate();
     }
@@ -170,23 +235,46 @@ public final class ProcessMonitor implements AutoCloseable {
      * Stats of every worker.  This monitor keeps each worker's previous
      * counters, so rates (cpu_pct, io) are there from the second call on; call
      * it about once per heartbeat.  GPU figures come with a {@link Sampler}.
+     *
+     * @return one entry per worker
+     * @throws IOException if the tree cannot be listed
+     * @throws IllegalStateException once this monitor is closed
      */
     public List<ProcessStats> collectAllWorkers() throws IOException {
         return collector().collect(f -> true);
     }
 
+    /**
+     * As {@link #collectAllWorkers()}, for one group.
+     *
+     * @param group the group
+     * @return one entry per worker of {@code group}
+     * @throws IOException if the tree cannot be listed
+     */
     public List<ProcessStats> collectGroup(String group) throws IOException {
         Names.check("group", group);
         return collector().collect(f -> f.group().equals(group));
     }
 
+    /**
+     * As {@link #collectAllWorkers()}, for one worker.
+     *
+     * @param group    the worker's group
+     * @param instance the worker's instance
+     * @return its stats, if it lives
+     * @throws IOException if the tree cannot be listed
+     */
     public Optional<ProcessStats> collectInstance(String group, String instance) throws IOException {
         MonitorConfig cfg = new MonitorConfig(group, instance);
         return collector().collect(f -> f.group().equals(cfg.group()) && f.instance().equals(cfg.instance()))
                 .stream().findFirst();
     }
 
-    /** A sampler over this monitor's workers: {@code monitor.sampler().interval(...).start()}. */
+    /**
+     * A sampler over this monitor's workers: {@code monitor.sampler().interval(...).start()}.
+     *
+     * @return a builder; {@link Sampler.Builder#start()} starts its thread
+     */
     public Sampler.Builder sampler() {
         return new Sampler.Builder(this);
     }
@@ -196,6 +284,7 @@ public final class ProcessMonitor implements AutoCloseable {
     }
 
     private synchronized StatsCollector collector() {
+        if (closed) throw new IllegalStateException("monitor closed");
         if (collector == null) collector = newCollector(1, Optional.empty());
         return collector;
     }
@@ -204,7 +293,10 @@ public final class ProcessMonitor implements AutoCloseable {
      * Removes what dead supervisors left behind: empty leaves nobody owns and
      * empty groups, stale process-tree registry entries, and launch sockets of
      * versions that made socket files.  Run it at start-up.  Live or owned
-     * workers are not touched.  Returns what was removed.
+     * workers are not touched.
+     *
+     * @return what was removed
+     * @throws IOException if the tree cannot be listed
      */
     public List<Path> cleanupStale() throws IOException {
         List<Path> removed = new ArrayList<>(impl.cleanupStale());
@@ -213,13 +305,36 @@ public final class ProcessMonitor implements AutoCloseable {
     }
 
     /**
-     * Closes the files this monitor keeps open for {@link #collectAllWorkers}.
-     * Workers keep running; a later monitor finds them again.
+     * Closes the files this monitor keeps open for {@link #collectAllWorkers} and
+     * every {@link Sampler} started from it that is still running (their threads
+     * end, their files close).  Idempotent.  Workers keep running, and a later
+     * monitor finds them again; the end of a worker this monitor spawned is still
+     * seen and cleaned up (its {@link Worker#onExit()} completes), by the JVM-wide
+     * threads that outlive every monitor: "rbee-spawner", whose end would kill
+     * every worker spawned with a parent-death signal, and "rbee-exit-watcher".
      */
     @Override
-    public synchronized void close() {
-        if (collector != null) collector.close();
-        collector = null;
+    public void close() {
+        synchronized (this) {
+            if (closed) return;
+            closed = true;
+            if (collector != null) collector.close();
+            collector = null;
+        }
+        // Outside the lock: a sampler's round may be asking this monitor for something.
+        for (Sampler s : List.copyOf(samplers)) s.close();
+    }
+
+    void started(Sampler s) {
+        samplers.add(s);
+        if (closed) { // closed meanwhile: this one would never be closed by close()
+            s.close();
+            throw new IllegalStateException("monitor closed");
+        }
+    }
+
+    void forget(Sampler s) {
+        samplers.remove(s);
     }
 
     private synchronized Spawner spawner() throws SpawnException {
@@ -239,21 +354,53 @@ public final class ProcessMonitor implements AutoCloseable {
         Spawner get() throws SpawnException;
     }
 
+    /** Configures a monitor; {@link ProcessMonitor#builder()} makes one.  Not thread-safe: one thread builds. */
     public static final class Builder {
         private Path root;
         private Path mountinfo = CgroupMount.MOUNTINFO;
         private Path launcher;
         private Backend.Kind kind;
 
-        /** The directory that holds the groups (default {@code <cgroup2 mount>/rbee.slice}). */
+        private Builder() {}
+
+        /**
+         * The directory that holds the groups (default {@code <cgroup2 mount>/rbee.slice}).
+         *
+         * @param root a directory on cgroup2 (a delegated subtree, for a non-root user)
+         * @return this builder
+         */
         public Builder root(Path root) { this.root = root; return this; }
-        /** Where to read the mount table (tests). */
+
+        /**
+         * Where to read the mount table (tests).
+         *
+         * @param p a file in the format of /proc/self/mountinfo
+         * @return this builder
+         */
         public Builder mountinfo(Path p) { this.mountinfo = p; return this; }
-        /** Use this rbee-launch instead of the one unpacked from the jar. */
+
+        /**
+         * Use this rbee-launch instead of the one unpacked from the jar.
+         *
+         * @param p the launcher binary
+         * @return this builder
+         */
         public Builder launcher(Path p) { this.launcher = p; return this; }
-        /** Use this backend instead of the best one available (e.g. PROCTREE on a host with cgroup2). */
+
+        /**
+         * Use this backend instead of the best one available (e.g. PROCTREE on a host with cgroup2).
+         *
+         * @param k the backend
+         * @return this builder
+         */
         public Builder backend(Backend.Kind k) { this.kind = k; return this; }
 
+        /**
+         * The monitor.
+         *
+         * @return a monitor on the chosen (or best) backend
+         * @throws IOException if the backend cannot be set up (cgroup2 not writable, mount table unreadable)
+         */
         public ProcessMonitor build() throws IOException {
             Optional<Path> l = Optional.ofNullable(launcher);
             if (!System.getProperty("os.name").startsWith("Linux")) {

@@ -1,11 +1,13 @@
 package dev.rbee.hive.monitor;
 
+import dev.rbee.hive.monitor.model.ExitReport;
+import dev.rbee.hive.monitor.model.ExitStatus;
 import dev.rbee.hive.monitor.cgroup.CgroupKiller;
 import dev.rbee.hive.monitor.cgroup.CgroupTree;
 import dev.rbee.hive.monitor.cgroup.Leaf;
 import dev.rbee.hive.monitor.internal.Backoff;
-import dev.rbee.hive.monitor.stats.CgroupCounters;
-import dev.rbee.hive.monitor.stats.CgroupCounters.Field;
+import dev.rbee.hive.monitor.read.CgroupCounters;
+import dev.rbee.hive.monitor.model.Counters.Field;
 import dev.rbee.hive.monitor.stats.CgroupReader;
 
 import java.io.IOException;

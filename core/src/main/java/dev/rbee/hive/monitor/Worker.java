@@ -1,5 +1,8 @@
 package dev.rbee.hive.monitor;
 
+import dev.rbee.hive.monitor.model.ExitReport;
+import dev.rbee.hive.monitor.model.ExitStatus;
+import dev.rbee.hive.monitor.model.MonitorConfig;
 import dev.rbee.hive.monitor.cgroup.Leaf;
 import dev.rbee.hive.monitor.internal.Errno;
 import dev.rbee.hive.monitor.internal.Libc;
@@ -58,20 +61,38 @@ public final class Worker {
         this.startedAt = startedAt;
     }
 
+    /**
+     * The main process.
+     *
+     * @return its pid (signals go through its pidfd, never to this number)
+     */
     public long pid() {
         return pid;
     }
 
+    /**
+     * The worker's id and limits, for a monitored worker.
+     *
+     * @return its {@code group/instance}; empty for a plain spawn
+     */
     public Optional<MonitorConfig> monitoring() {
         return monitoring;
     }
 
-    /** The cgroup directory the worker lives in (monitored workers only). */
+    /**
+     * The cgroup directory the worker lives in (monitored workers only).
+     *
+     * @return its leaf; empty for a plain spawn or another backend
+     */
     public Optional<Path> cgroup() {
         return leaf.map(Leaf::path);
     }
 
-    /** The cgroup id of this life's leaf (its directory's inode; a leaf made again for a successor has another). */
+    /**
+     * The cgroup id of this life's leaf (its directory's inode; a leaf made again for a successor has another).
+     *
+     * @return the id; empty without a cgroup
+     */
     public java.util.OptionalLong cgroupId() {
         return leaf.isPresent() ? java.util.OptionalLong.of(leaf.get().id()) : java.util.OptionalLong.empty();
     }
@@ -83,25 +104,45 @@ public final class Worker {
     /**
      * Whether this monitor owns the worker (spawned or took it over): then it
      * cleans up at the end.  False for a worker another live process owns.
+     *
+     * @return whether this monitor owns it
      */
     public boolean owned() {
         return leaf.map(Leaf::owner).orElse(true);
     }
 
+    /**
+     * When the main process started.
+     *
+     * @return its start time (from /proc for an adopted worker)
+     */
     public Instant startedAt() {
         return startedAt;
     }
 
-    /** The JDK process (streams, waitFor) for a worker this monitor spawned; empty for an adopted one. */
+    /**
+     * The JDK process (streams, waitFor) for a worker this monitor spawned; empty for an adopted one.
+     *
+     * @return the process
+     */
     public Optional<Process> process() {
         return process;
     }
 
-    /** Whether this monitor found the worker running (took it over, or observes it) rather than spawning it. */
+    /**
+     * Whether this monitor found the worker running (took it over, or observes it) rather than spawning it.
+     *
+     * @return true for an adopted worker
+     */
     public boolean adopted() {
         return process.isEmpty();
     }
 
+    /**
+     * Whether the main process is still running.
+     *
+     * @return false once it has exited
+     */
     public boolean isAlive() {
         return !mainExit.isDone();
     }
@@ -109,6 +150,8 @@ public final class Worker {
     /**
      * Completes once the worker has ended and been cleaned up: the rest of its
      * process tree killed, its final figures read and its cgroup removed.
+     *
+     * @return the future of the exit report (completed on an "rbee-reaper" thread)
      */
     public CompletableFuture<ExitReport> onExit() {
         return report;
@@ -118,12 +161,25 @@ public final class Worker {
      * Stops the worker: SIGTERM to the main process, up to {@code grace} for it
      * to exit, then SIGKILL to the whole tree through its cgroup.  A worker
      * that has already ended is not an error: its report comes back.
+     *
+     * @param grace how long SIGTERM has before the tree is killed
+     * @return how it ended
+     * @throws IOException          if it cannot be signalled or killed
+     * @throws InterruptedException if interrupted while waiting for its end
      */
     public ExitReport stop(Duration grace) throws IOException, InterruptedException {
         return stop(grace, false);
     }
 
-    /** As {@link #stop(Duration)}; with {@code signalAll}, SIGTERM goes to every process of the cgroup. */
+    /**
+     * As {@link #stop(Duration)}; with {@code signalAll}, SIGTERM goes to every process of the cgroup.
+     *
+     * @param grace     how long SIGTERM has before the tree is killed
+     * @param signalAll whether every process gets SIGTERM, not only the main one
+     * @return how it ended
+     * @throws IOException          if it cannot be signalled or killed
+     * @throws InterruptedException if interrupted while waiting for its end
+     */
     public ExitReport stop(Duration grace, boolean signalAll) throws IOException, InterruptedException {
         if (grace.isNegative()) throw new IllegalArgumentException("grace must not be negative: " + grace);
         if (isAlive()) {
@@ -145,6 +201,8 @@ public final class Worker {
     /**
      * SIGKILL to the whole tree at once (cgroup.kill), or to the main process
      * of a plain spawn.  Nothing to do, and no error, once the worker has ended.
+     *
+     * @throws IOException if the kill cannot be written
      */
     public void kill() throws IOException {
         if (report.isDone() || (!isAlive() && tree.isEmpty())) return;

@@ -1,5 +1,9 @@
 package dev.rbee.hive.monitor;
 
+import dev.rbee.hive.monitor.model.Backend;
+import dev.rbee.hive.monitor.model.MonitorConfig;
+import dev.rbee.hive.monitor.model.SpawnException;
+import dev.rbee.hive.monitor.model.WorkerSpec;
 import dev.rbee.hive.monitor.stats.Discovery;
 
 import java.io.IOException;

@@ -1,5 +1,7 @@
 package dev.rbee.hive.monitor;
 
+import dev.rbee.hive.monitor.model.ExitStatus;
+import dev.rbee.hive.monitor.model.MonitorConfig;
 import dev.rbee.hive.monitor.internal.Libc;
 import dev.rbee.hive.monitor.spawn.ExitWatcher;
 

@@ -1,11 +1,11 @@
 package dev.rbee.hive.monitor.bench;
 
 import dev.rbee.hive.monitor.cgroup.CpuController;
-import dev.rbee.hive.monitor.stats.AsciiBuffer;
-import dev.rbee.hive.monitor.stats.CgroupCounters;
-import dev.rbee.hive.monitor.stats.CgroupCounters.Field;
-import dev.rbee.hive.monitor.stats.KeptOpenFile;
-import dev.rbee.hive.monitor.stats.StatFile;
+import dev.rbee.hive.monitor.read.AsciiBuffer;
+import dev.rbee.hive.monitor.read.CgroupCounters;
+import dev.rbee.hive.monitor.model.Counters.Field;
+import dev.rbee.hive.monitor.read.KeptOpenFile;
+import dev.rbee.hive.monitor.read.StatFile;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;

@@ -1,6 +1,6 @@
 package dev.rbee.hive.monitor.bench;
 
-import dev.rbee.hive.monitor.stats.StatFile;
+import dev.rbee.hive.monitor.read.StatFile;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -3,7 +3,7 @@ package dev.rbee.hive.monitor.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.rbee.hive.monitor.ProcessStats;
+import dev.rbee.hive.monitor.model.ProcessStats;
 import dev.rbee.hive.monitor.stats.WorkerSeries;
 import org.openjdk.jol.info.GraphLayout;
 

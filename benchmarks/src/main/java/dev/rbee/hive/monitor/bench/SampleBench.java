@@ -1,7 +1,7 @@
 package dev.rbee.hive.monitor.bench;
 
-import dev.rbee.hive.monitor.ProcessStats;
-import dev.rbee.hive.monitor.stats.CgroupCounters;
+import dev.rbee.hive.monitor.model.ProcessStats;
+import dev.rbee.hive.monitor.read.CgroupCounters;
 import dev.rbee.hive.monitor.stats.WorkerSeries;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;

@@ -1,8 +1,8 @@
 package dev.rbee.hive.monitor.bench;
 
-import dev.rbee.hive.monitor.ExitReport;
+import dev.rbee.hive.monitor.model.ExitReport;
 import dev.rbee.hive.monitor.ProcessMonitor;
-import dev.rbee.hive.monitor.WorkerSpec;
+import dev.rbee.hive.monitor.model.WorkerSpec;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;

@@ -1,16 +1,16 @@
 package dev.rbee.hive.monitor.cli;
 
-import dev.rbee.hive.monitor.ExitReport;
-import dev.rbee.hive.monitor.ExitStatus;
+import dev.rbee.hive.monitor.model.ExitReport;
+import dev.rbee.hive.monitor.model.ExitStatus;
 import dev.rbee.hive.monitor.json.Wire;
 import sun.misc.Signal;
-import dev.rbee.hive.monitor.Limits;
-import dev.rbee.hive.monitor.MonitorConfig;
-import dev.rbee.hive.monitor.Output;
+import dev.rbee.hive.monitor.model.Limits;
+import dev.rbee.hive.monitor.model.MonitorConfig;
+import dev.rbee.hive.monitor.model.Output;
 import dev.rbee.hive.monitor.ProcessMonitor;
-import dev.rbee.hive.monitor.SpawnException;
+import dev.rbee.hive.monitor.model.SpawnException;
 import dev.rbee.hive.monitor.Worker;
-import dev.rbee.hive.monitor.WorkerSpec;
+import dev.rbee.hive.monitor.model.WorkerSpec;
 
 import java.io.PrintStream;
 import java.nio.file.Path;

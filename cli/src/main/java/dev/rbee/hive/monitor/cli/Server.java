@@ -1,10 +1,10 @@
 package dev.rbee.hive.monitor.cli;
 
-import dev.rbee.hive.monitor.ExitReport;
-import dev.rbee.hive.monitor.Names;
+import dev.rbee.hive.monitor.model.ExitReport;
+import dev.rbee.hive.monitor.model.Names;
 import dev.rbee.hive.monitor.ProcessMonitor;
 import dev.rbee.hive.monitor.Sampler;
-import dev.rbee.hive.monitor.Snapshot;
+import dev.rbee.hive.monitor.model.Snapshot;
 import dev.rbee.hive.monitor.json.Prometheus;
 import dev.rbee.hive.monitor.json.Wire;
 import org.eclipse.jetty.http.HttpFields;

@@ -1,9 +1,9 @@
 package dev.rbee.hive.monitor.cli;
 
 import dev.rbee.hive.monitor.ProcessMonitor;
-import dev.rbee.hive.monitor.ProcessStats;
+import dev.rbee.hive.monitor.model.ProcessStats;
 import dev.rbee.hive.monitor.Sampler;
-import dev.rbee.hive.monitor.Snapshot;
+import dev.rbee.hive.monitor.model.Snapshot;
 import dev.rbee.hive.monitor.gpu.GpuSampler;
 import dev.rbee.hive.monitor.json.Wire;
 
@@ -25,8 +25,8 @@ final class StatsCommand {
     static int run(String[] argv, PrintStream out, PrintStream err) throws Exception {
         Args a = Args.parse(argv, 1, Set.of("group", "instance", "interval", "backend"), Set.of("json"));
         if (!a.rest().isEmpty()) throw new UsageException("unexpected argument \"" + a.rest().get(0) + "\"");
-        String group = a.get("group").map(g -> dev.rbee.hive.monitor.Names.check("group", g)).orElse(null);
-        String instance = a.get("instance").map(i -> dev.rbee.hive.monitor.Names.check("instance", i)).orElse(null);
+        String group = a.get("group").map(g -> dev.rbee.hive.monitor.model.Names.check("group", g)).orElse(null);
+        String instance = a.get("instance").map(i -> dev.rbee.hive.monitor.model.Names.check("instance", i)).orElse(null);
         Duration interval = a.get("interval").map(v -> Durations.parse("--interval", v, RunCommand.MIN_INTERVAL)).orElse(Duration.ofSeconds(1));
         ProcessMonitor monitor = Backends.monitor(a);
         Snapshot snap = secondRound(monitor, interval);

@@ -1,6 +1,6 @@
 package dev.rbee.hive.monitor.cli;
 
-import dev.rbee.hive.monitor.ProcessStats;
+import dev.rbee.hive.monitor.model.ProcessStats;
 
 import java.util.OptionalDouble;
 

@@ -1,6 +1,6 @@
 package dev.rbee.hive.monitor.cli;
 
-import dev.rbee.hive.monitor.ExitReport;
+import dev.rbee.hive.monitor.model.ExitReport;
 import dev.rbee.hive.monitor.ProcessMonitor;
 import dev.rbee.hive.monitor.json.Wire;
 

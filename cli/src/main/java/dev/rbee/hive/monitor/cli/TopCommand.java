@@ -1,10 +1,10 @@
 package dev.rbee.hive.monitor.cli;
 
-import dev.rbee.hive.monitor.Names;
+import dev.rbee.hive.monitor.model.Names;
 import dev.rbee.hive.monitor.ProcessMonitor;
-import dev.rbee.hive.monitor.ProcessStats;
+import dev.rbee.hive.monitor.model.ProcessStats;
 import dev.rbee.hive.monitor.Sampler;
-import dev.rbee.hive.monitor.Snapshot;
+import dev.rbee.hive.monitor.model.Snapshot;
 
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,8 +1,8 @@
 package dev.rbee.hive.monitor.cli;
 
-import dev.rbee.hive.monitor.ProcessStats;
-import dev.rbee.hive.monitor.Snapshot;
-import dev.rbee.hive.monitor.stats.CgroupCounters.Field;
+import dev.rbee.hive.monitor.model.ProcessStats;
+import dev.rbee.hive.monitor.model.Snapshot;
+import dev.rbee.hive.monitor.model.Counters.Field;
 
 import java.util.ArrayList;
 import java.util.Comparator;

@@ -1,14 +1,14 @@
 package dev.rbee.hive.monitor.cli;
 
-import dev.rbee.hive.monitor.Backend;
-import dev.rbee.hive.monitor.ProcessStats;
-import dev.rbee.hive.monitor.Snapshot;
-import dev.rbee.hive.monitor.gpu.GpuDevice;
+import dev.rbee.hive.monitor.model.Backend;
+import dev.rbee.hive.monitor.model.ProcessStats;
+import dev.rbee.hive.monitor.model.Snapshot;
+import dev.rbee.hive.monitor.model.GpuDevice;
 import dev.rbee.hive.monitor.json.Prometheus;
-import dev.rbee.hive.monitor.proc.NodeStats;
-import dev.rbee.hive.monitor.stats.CgroupCounters;
-import dev.rbee.hive.monitor.stats.CgroupCounters.Field;
-import dev.rbee.hive.monitor.stats.Counters;
+import dev.rbee.hive.monitor.model.NodeStats;
+import dev.rbee.hive.monitor.read.CgroupCounters;
+import dev.rbee.hive.monitor.model.Counters.Field;
+import dev.rbee.hive.monitor.model.Counters;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
@@ -128,7 +128,7 @@ class PrometheusTest {
     /** Before: worker_id joined group and instance with "-", so a-b/c and a/b-c were one id. */
     @Test
     void workerIdsOfDifferentWorkersNeverCollide() {
-        var c = new dev.rbee.hive.monitor.stats.CgroupCounters();
+        var c = new dev.rbee.hive.monitor.read.CgroupCounters();
         Object one = dev.rbee.hive.monitor.json.Wire.worker(TopTableTest.stats("a-b", "c", OptionalDouble.empty(), OptionalDouble.empty(), c))
                 .get("worker_id");
         Object two = dev.rbee.hive.monitor.json.Wire.worker(TopTableTest.stats("a", "b-c", OptionalDouble.empty(), OptionalDouble.empty(), c))

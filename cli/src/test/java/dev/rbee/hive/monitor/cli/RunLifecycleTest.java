@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rbee.hive.monitor.ProcessMonitor;
 import dev.rbee.hive.monitor.Worker;
-import dev.rbee.hive.monitor.WorkerSpec;
+import dev.rbee.hive.monitor.model.WorkerSpec;
 import dev.rbee.hive.monitor.testing.TestEnv;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

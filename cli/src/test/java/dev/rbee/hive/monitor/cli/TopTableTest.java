@@ -1,12 +1,12 @@
 package dev.rbee.hive.monitor.cli;
 
 import dev.rbee.hive.monitor.ProcessMonitor;
-import dev.rbee.hive.monitor.ProcessStats;
+import dev.rbee.hive.monitor.model.ProcessStats;
 import dev.rbee.hive.monitor.Worker;
-import dev.rbee.hive.monitor.WorkerSpec;
-import dev.rbee.hive.monitor.stats.CgroupCounters;
-import dev.rbee.hive.monitor.stats.CgroupCounters.Field;
-import dev.rbee.hive.monitor.stats.Counters;
+import dev.rbee.hive.monitor.model.WorkerSpec;
+import dev.rbee.hive.monitor.read.CgroupCounters;
+import dev.rbee.hive.monitor.model.Counters.Field;
+import dev.rbee.hive.monitor.model.Counters;
 import dev.rbee.hive.monitor.testing.TestEnv;
 import org.junit.jupiter.api.Test;
 

@@ -1,6 +1,6 @@
 package dev.rbee.hive.monitor.cgroup;
 
-import dev.rbee.hive.monitor.CgroupException;
+import dev.rbee.hive.monitor.model.CgroupException;
 import dev.rbee.hive.monitor.internal.Backoff;
 import dev.rbee.hive.monitor.internal.Pids;
 

@@ -1,11 +1,11 @@
 package dev.rbee.hive.monitor.cgroup;
 
-import dev.rbee.hive.monitor.CgroupException;
-import dev.rbee.hive.monitor.Limits;
-import dev.rbee.hive.monitor.MonitorConfig;
-import dev.rbee.hive.monitor.Names;
-import dev.rbee.hive.monitor.SpawnException;
-import dev.rbee.hive.monitor.SpawnException.Step;
+import dev.rbee.hive.monitor.model.CgroupException;
+import dev.rbee.hive.monitor.model.Limits;
+import dev.rbee.hive.monitor.model.MonitorConfig;
+import dev.rbee.hive.monitor.model.Names;
+import dev.rbee.hive.monitor.model.SpawnException;
+import dev.rbee.hive.monitor.model.SpawnException.Step;
 import dev.rbee.hive.monitor.internal.Errno;
 import dev.rbee.hive.monitor.internal.Libc;
 

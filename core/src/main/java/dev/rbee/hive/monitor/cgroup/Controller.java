@@ -1,6 +1,6 @@
 package dev.rbee.hive.monitor.cgroup;
 
-import dev.rbee.hive.monitor.Limits;
+import dev.rbee.hive.monitor.model.Limits;
 
 import java.util.List;
 

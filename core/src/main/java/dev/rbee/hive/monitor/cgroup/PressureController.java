@@ -1,9 +1,9 @@
 package dev.rbee.hive.monitor.cgroup;
 
-import dev.rbee.hive.monitor.stats.AsciiBuffer;
-import dev.rbee.hive.monitor.stats.CgroupCounters;
-import dev.rbee.hive.monitor.stats.CgroupCounters.Field;
-import dev.rbee.hive.monitor.stats.StatFile;
+import dev.rbee.hive.monitor.read.AsciiBuffer;
+import dev.rbee.hive.monitor.read.CgroupCounters;
+import dev.rbee.hive.monitor.model.Counters.Field;
+import dev.rbee.hive.monitor.read.StatFile;
 
 import java.util.List;
 

@@ -1,5 +1,6 @@
 package dev.rbee.hive.monitor.gpu;
 
+import dev.rbee.hive.monitor.model.GpuDevice;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;

@@ -1,5 +1,6 @@
 package dev.rbee.hive.monitor.gpu;
 
+import dev.rbee.hive.monitor.model.GpuDevice;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;

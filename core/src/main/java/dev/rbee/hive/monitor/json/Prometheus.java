@@ -1,9 +1,9 @@
 package dev.rbee.hive.monitor.json;
 
-import dev.rbee.hive.monitor.ProcessStats;
-import dev.rbee.hive.monitor.Snapshot;
-import dev.rbee.hive.monitor.gpu.GpuDevice;
-import dev.rbee.hive.monitor.stats.CgroupCounters.Field;
+import dev.rbee.hive.monitor.model.ProcessStats;
+import dev.rbee.hive.monitor.model.Snapshot;
+import dev.rbee.hive.monitor.model.GpuDevice;
+import dev.rbee.hive.monitor.model.Counters.Field;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -28,6 +28,8 @@ import java.util.OptionalLong;
  * update), the two formats differ in three details (counter and info family
  * names, {@code # EOF}, HELP escaping), and this writer is what
  * {@code promtool check metrics} and a real Prometheus are tested against.
+ *
+ * <p>Stateless: thread-safe; every call returns a new string.
  */
 public final class Prometheus {
     /** The Content-Type of the text format 0.0.4. */
@@ -41,7 +43,10 @@ public final class Prometheus {
 
     /** The two exposition formats. */
     public enum Format {
-        TEXT(CONTENT_TYPE), OPENMETRICS(OPENMETRICS_CONTENT_TYPE);
+        /** The Prometheus text format 0.0.4. */
+        TEXT(CONTENT_TYPE),
+        /** OpenMetrics 1.0. */
+        OPENMETRICS(OPENMETRICS_CONTENT_TYPE);
 
         private final String contentType;
 
@@ -49,6 +54,11 @@ public final class Prometheus {
             this.contentType = contentType;
         }
 
+        /**
+         * The Content-Type to answer with.
+         *
+         * @return the media type with its version and charset
+         */
         public String contentType() {
             return contentType;
         }
@@ -57,6 +67,9 @@ public final class Prometheus {
          * OpenMetrics when the Accept header ranks it at least as high as the
          * text format (Prometheus sends {@code application/openmetrics-text;version=1.0.0,...,text/plain;version=0.0.4;q=0.5}),
          * else the text format 0.0.4 (also for no header, or a garbled one).
+         *
+         * @param accept the request's Accept header, or null
+         * @return the format to answer in
          */
         public static Format negotiate(String accept) {
             if (accept == null) return TEXT;
@@ -86,24 +99,45 @@ public final class Prometheus {
      * What a scrape adds to the snapshot: the format, this program's version
      * (for {@code rbee_build_info}) and when the scrape began ({@link System#nanoTime},
      * for {@code rbee_scrape_duration_seconds}).
+     *
+     * @param format     the exposition format
+     * @param version    this program's version
+     * @param startNanos {@link System#nanoTime} when the scrape began
      */
     public record Scrape(Format format, String version, long startNanos) {
+        /** Checks that format and version are there. */
         public Scrape {
             java.util.Objects.requireNonNull(format, "format");
             java.util.Objects.requireNonNull(version, "version");
         }
 
-        /** The text format, version "unknown", starting now. */
+        /**
+         * The text format, version "unknown", starting now.
+         *
+         * @return the scrape
+         */
         public static Scrape text() {
             return new Scrape(Format.TEXT, "unknown", System.nanoTime());
         }
     }
 
-    /** {@link #metrics(Snapshot, Scrape)} in the text format 0.0.4. */
+    /**
+     * {@link #metrics(Snapshot, Scrape)} in the text format 0.0.4.
+     *
+     * @param s the sampling round
+     * @return the exposition
+     */
     public static String metrics(Snapshot s) {
         return metrics(s, Scrape.text());
     }
 
+    /**
+     * The exposition of one sampling round: every family of the README's table.
+     *
+     * @param s      the sampling round
+     * @param scrape the format, version and start of this scrape
+     * @return the exposition, ending as the format requires
+     */
     public static String metrics(Snapshot s, Scrape scrape) {
         Exposition families = new Exposition();
         List<ProcessStats> ws = s.workers();
@@ -251,7 +285,12 @@ public final class Prometheus {
         return "gpu=\"" + d.index() + "\",uuid=\"" + escapeLabel(d.uuid()) + "\",name=\"" + escapeLabel(d.name()) + "\"";
     }
 
-    /** A label value: backslash, double quote and line feed escaped, as the format requires. */
+    /**
+     * A label value: backslash, double quote and line feed escaped, as the format requires.
+     *
+     * @param v the value
+     * @return the escaped value
+     */
     public static String escapeLabel(String v) {
         StringBuilder b = new StringBuilder(v.length() + 8);
         for (int i = 0; i < v.length(); i++) {

@@ -2,15 +2,15 @@ package dev.rbee.hive.monitor.json;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.rbee.hive.monitor.ExitReport;
-import dev.rbee.hive.monitor.ExitStatus;
+import dev.rbee.hive.monitor.model.ExitReport;
+import dev.rbee.hive.monitor.model.ExitStatus;
 
-import dev.rbee.hive.monitor.ProcessStats;
-import dev.rbee.hive.monitor.Snapshot;
-import dev.rbee.hive.monitor.gpu.GpuDevice;
-import dev.rbee.hive.monitor.proc.NodeStats;
-import dev.rbee.hive.monitor.stats.CgroupCounters.Field;
-import dev.rbee.hive.monitor.stats.Counters;
+import dev.rbee.hive.monitor.model.ProcessStats;
+import dev.rbee.hive.monitor.model.Snapshot;
+import dev.rbee.hive.monitor.model.GpuDevice;
+import dev.rbee.hive.monitor.model.NodeStats;
+import dev.rbee.hive.monitor.model.Counters.Field;
+import dev.rbee.hive.monitor.model.Counters;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -28,6 +28,8 @@ import java.util.OptionalLong;
  * also carry "service" with the same value, because the queen's spec (DESIGN.md
  * section 1) reads that name.  The shapes are in one JSON Schema, {@link #SCHEMA}
  * ({@link #HIVE_TELEMETRY_SCHEMA}, {@link #WORKERS_SCHEMA}).
+ *
+ * <p>Stateless: thread-safe; every call returns a new object.
  */
 public final class Wire {
     private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -39,6 +41,13 @@ public final class Wire {
 
     private Wire() {}
 
+    /**
+     * The JSON text of a tree of maps, lists and scalars (what the other methods return).
+     *
+     * @param tree the tree
+     * @return compact JSON
+     * @throws IllegalArgumentException if something in it cannot be written as JSON
+     */
     public static String json(Object tree) {
         try {
             return MAPPER.writeValueAsString(tree);
@@ -47,6 +56,12 @@ public final class Wire {
         }
     }
 
+    /**
+     * An exit report, as {@code rbee-mon stop --json} and the stop endpoint give it.
+     *
+     * @param r the report
+     * @return the JSON tree, with its "absent" map
+     */
     public static Map<String, Object> exitReport(ExitReport r) {
         Map<String, Object> m = new LinkedHashMap<>();
         r.worker().ifPresent(w -> {
@@ -73,10 +88,24 @@ public final class Wire {
         return m;
     }
 
+    /**
+     * Puts {@code v} under {@code name} when it is present.
+     *
+     * @param m    the object
+     * @param name the field's name
+     * @param v    the value
+     */
     public static void put(Map<String, Object> m, String name, OptionalLong v) {
         if (v.isPresent()) m.put(name, v.getAsLong());
     }
 
+    /**
+     * Puts {@code v}, rounded to three decimals, under {@code name} when it is present.
+     *
+     * @param m    the object
+     * @param name the field's name
+     * @param v    the value
+     */
     public static void put(Map<String, Object> m, String name, OptionalDouble v) {
         if (v.isPresent()) m.put(name, round(v.getAsDouble()));
     }
@@ -93,6 +122,9 @@ public final class Wire {
      * cgroup, pids, port, model, gpu, cpu_pct, rss_mb, vram_mb, io_r_mb_s,
      * io_w_mb_s, uptime_s, state) and more fields beside them.  Every optional
      * field is either present or explained under "absent" by its own name.
+     *
+     * @param s the worker's stats
+     * @return the JSON tree
      */
     public static Map<String, Object> worker(ProcessStats s) {
         return worker(s, false);
@@ -221,6 +253,12 @@ public final class Wire {
         }
     }
 
+    /**
+     * The node: CPU, memory and GPUs, with its own "absent" map.
+     *
+     * @param n the node's stats
+     * @return the JSON tree
+     */
     public static Map<String, Object> node(NodeStats n) {
         Map<String, Object> m = new LinkedHashMap<>();
         put(m, "cpu_pct", n.cpuPct());
@@ -248,12 +286,24 @@ public final class Wire {
         return m;
     }
 
-    /** The hive's heartbeat: HiveTelemetry {hive_id, ts, node, workers}, plus the backend and this round's errors. */
+    /**
+     * The hive's heartbeat: HiveTelemetry {hive_id, ts, node, workers}, plus the backend and this round's errors.
+     *
+     * @param hiveId this hive's id
+     * @param s      the sampling round
+     * @return the JSON tree
+     */
     public static Map<String, Object> hiveTelemetry(String hiveId, Snapshot s) {
         return document(hiveId, s, true);
     }
 
-    /** The worker list ({@code GET /v1/workers}): {hive_id, ts, backend, workers, errors}. */
+    /**
+     * The worker list ({@code GET /v1/workers}): {hive_id, ts, backend, workers, errors}.
+     *
+     * @param hiveId this hive's id
+     * @param s      the sampling round
+     * @return the JSON tree
+     */
     public static Map<String, Object> workers(String hiveId, Snapshot s) {
         return document(hiveId, s, false);
     }

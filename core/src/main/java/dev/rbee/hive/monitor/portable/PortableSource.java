@@ -1,8 +1,8 @@
 package dev.rbee.hive.monitor.portable;
 
-import dev.rbee.hive.monitor.stats.CgroupCounters;
-import dev.rbee.hive.monitor.stats.CgroupCounters.Field;
-import dev.rbee.hive.monitor.stats.CounterSource;
+import dev.rbee.hive.monitor.read.CgroupCounters;
+import dev.rbee.hive.monitor.model.Counters.Field;
+import dev.rbee.hive.monitor.read.CounterSource;
 
 import java.nio.file.Path;
 import java.time.Duration;

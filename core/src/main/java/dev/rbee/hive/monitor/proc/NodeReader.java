@@ -1,8 +1,9 @@
 package dev.rbee.hive.monitor.proc;
 
+import dev.rbee.hive.monitor.model.NodeStats;
 import dev.rbee.hive.monitor.gpu.GpuSnapshot;
-import dev.rbee.hive.monitor.stats.AsciiBuffer;
-import dev.rbee.hive.monitor.stats.KeptOpenFile;
+import dev.rbee.hive.monitor.read.AsciiBuffer;
+import dev.rbee.hive.monitor.read.KeptOpenFile;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -64,7 +65,7 @@ public final class NodeReader implements AutoCloseable {
         OptionalDouble used = memTotal > 0 && memAvail >= 0 ? OptionalDouble.of((memTotal - memAvail) * 1024 / MIB) : OptionalDouble.empty();
         if (total.isEmpty()) absent.put("ram_total_mb", "no MemTotal in /proc/meminfo");
         if (used.isEmpty()) absent.put("ram_used_mb", "no MemAvailable in /proc/meminfo");
-        List<dev.rbee.hive.monitor.gpu.GpuDevice> gpus = gpu.map(GpuSnapshot::devices).orElse(List.of());
+        List<dev.rbee.hive.monitor.model.GpuDevice> gpus = gpu.map(GpuSnapshot::devices).orElse(List.of());
         if (gpus.isEmpty()) absent.put("gpus", gpu.flatMap(GpuSnapshot::absentReason).orElse("GPU sampling not enabled"));
         return new NodeStats(cpu, used, total, gpus, absent);
     }

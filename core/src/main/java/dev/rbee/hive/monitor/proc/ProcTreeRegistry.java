@@ -1,7 +1,7 @@
 package dev.rbee.hive.monitor.proc;
 
-import dev.rbee.hive.monitor.MonitorConfig;
-import dev.rbee.hive.monitor.Names;
+import dev.rbee.hive.monitor.model.MonitorConfig;
+import dev.rbee.hive.monitor.model.Names;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

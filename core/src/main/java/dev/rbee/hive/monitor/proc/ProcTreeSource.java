@@ -1,11 +1,12 @@
 package dev.rbee.hive.monitor.proc;
 
+import dev.rbee.hive.monitor.model.Counters;
 import dev.rbee.hive.monitor.internal.Libc;
-import dev.rbee.hive.monitor.stats.AsciiBuffer;
-import dev.rbee.hive.monitor.stats.CgroupCounters;
-import dev.rbee.hive.monitor.stats.CgroupCounters.Field;
-import dev.rbee.hive.monitor.stats.CounterSource;
-import dev.rbee.hive.monitor.stats.KeptOpenFile;
+import dev.rbee.hive.monitor.read.AsciiBuffer;
+import dev.rbee.hive.monitor.read.CgroupCounters;
+import dev.rbee.hive.monitor.model.Counters.Field;
+import dev.rbee.hive.monitor.read.CounterSource;
+import dev.rbee.hive.monitor.read.KeptOpenFile;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -71,7 +72,7 @@ public final class ProcTreeSource implements CounterSource {
             return false; // the main process is gone (or its pid reused)
         }
         Set<Long> tree = table.tree(main);
-        for (CgroupCounters.Field f : CgroupCounters.Field.values()) into.absent(f, NO_CGROUP);
+        for (Counters.Field f : Counters.Field.values()) into.absent(f, NO_CGROUP);
         into.clearPids();
         long ticks = 0, anonPages = 0, rbytes = 0, wbytes = 0;
         boolean ioOk = true;

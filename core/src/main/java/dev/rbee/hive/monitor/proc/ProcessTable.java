@@ -1,7 +1,7 @@
 package dev.rbee.hive.monitor.proc;
 
-import dev.rbee.hive.monitor.stats.AsciiBuffer;
-import dev.rbee.hive.monitor.stats.KeptOpenFile;
+import dev.rbee.hive.monitor.read.AsciiBuffer;
+import dev.rbee.hive.monitor.read.KeptOpenFile;
 
 import java.io.IOException;
 import java.nio.file.DirectoryStream;

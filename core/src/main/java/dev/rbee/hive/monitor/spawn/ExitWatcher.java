@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import static dev.rbee.hive.monitor.internal.Log.LOG;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
@@ -25,7 +26,6 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * watcher thread ("rbee-exit-watcher") and must not block.
  */
 public final class ExitWatcher {
-    private static final System.Logger LOG = System.getLogger("dev.rbee.hive.monitor");
     private static final ExitWatcher SHARED = new ExitWatcher();
     private static final int POLLERR = 0x8, POLLNVAL = 0x20, FALLBACK_PERIOD_MS = 100;
 

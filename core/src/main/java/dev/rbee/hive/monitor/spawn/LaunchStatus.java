@@ -1,6 +1,6 @@
 package dev.rbee.hive.monitor.spawn;
 
-import dev.rbee.hive.monitor.SpawnException.Step;
+import dev.rbee.hive.monitor.model.SpawnException.Step;
 
 import java.util.Optional;
 

@@ -65,7 +65,9 @@ public final class Launcher {
     }
 
     private static byte[] resource(String name, String arch) throws IOException {
-        try (InputStream in = Launcher.class.getResourceAsStream(name)) {
+        // Through the class loader: on the module path, Class.getResourceAsStream would
+        // search only this module, and the launchers are in rbee-native-launcher's jar.
+        try (InputStream in = Launcher.class.getClassLoader().getResourceAsStream(name.substring(1))) {
             if (in == null)
                 throw new IOException("no rbee-launch for linux-" + arch + " in the jar (" + name
                         + "); build it (make) or configure an explicit launcher path");

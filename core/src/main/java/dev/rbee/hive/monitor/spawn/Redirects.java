@@ -1,9 +1,9 @@
 package dev.rbee.hive.monitor.spawn;
 
-import dev.rbee.hive.monitor.Output;
-import dev.rbee.hive.monitor.SpawnException;
-import dev.rbee.hive.monitor.SpawnException.Step;
-import dev.rbee.hive.monitor.WorkerSpec;
+import dev.rbee.hive.monitor.model.Output;
+import dev.rbee.hive.monitor.model.SpawnException;
+import dev.rbee.hive.monitor.model.SpawnException.Step;
+import dev.rbee.hive.monitor.model.WorkerSpec;
 
 import java.io.File;
 import java.io.IOException;

@@ -1,8 +1,8 @@
 package dev.rbee.hive.monitor.spawn;
 
-import dev.rbee.hive.monitor.SpawnException;
-import dev.rbee.hive.monitor.SpawnException.Step;
-import dev.rbee.hive.monitor.WorkerSpec;
+import dev.rbee.hive.monitor.model.SpawnException;
+import dev.rbee.hive.monitor.model.SpawnException.Step;
+import dev.rbee.hive.monitor.model.WorkerSpec;
 
 import java.io.IOException;
 import java.nio.file.Path;

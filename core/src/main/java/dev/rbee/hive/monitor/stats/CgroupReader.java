@@ -1,6 +1,11 @@
 package dev.rbee.hive.monitor.stats;
 
-import dev.rbee.hive.monitor.CgroupException;
+import dev.rbee.hive.monitor.read.AsciiBuffer;
+import dev.rbee.hive.monitor.read.CgroupCounters;
+import dev.rbee.hive.monitor.read.CounterSource;
+import dev.rbee.hive.monitor.read.KeptOpenFile;
+import dev.rbee.hive.monitor.read.StatFile;
+import dev.rbee.hive.monitor.model.CgroupException;
 import dev.rbee.hive.monitor.cgroup.CpuController;
 import dev.rbee.hive.monitor.cgroup.IoController;
 import dev.rbee.hive.monitor.cgroup.MemoryController;

@@ -1,5 +1,6 @@
 package dev.rbee.hive.monitor.stats;
 
+import dev.rbee.hive.monitor.read.CounterSource;
 import dev.rbee.hive.monitor.cgroup.CgroupTree;
 import dev.rbee.hive.monitor.cgroup.TreeWatch;
 

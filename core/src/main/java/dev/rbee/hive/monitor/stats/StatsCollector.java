@@ -1,6 +1,6 @@
 package dev.rbee.hive.monitor.stats;
 
-import dev.rbee.hive.monitor.ProcessStats;
+import dev.rbee.hive.monitor.model.ProcessStats;
 import dev.rbee.hive.monitor.cgroup.CgroupTree;
 import dev.rbee.hive.monitor.gpu.GpuSampler;
 import dev.rbee.hive.monitor.gpu.GpuSnapshot;

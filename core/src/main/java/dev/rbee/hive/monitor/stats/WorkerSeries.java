@@ -1,10 +1,13 @@
 package dev.rbee.hive.monitor.stats;
 
-import dev.rbee.hive.monitor.ProcessStats;
+import dev.rbee.hive.monitor.model.Counters;
+import dev.rbee.hive.monitor.read.CgroupCounters;
+import dev.rbee.hive.monitor.read.CounterSource;
+import dev.rbee.hive.monitor.model.ProcessStats;
 import dev.rbee.hive.monitor.gpu.GpuSnapshot;
 import dev.rbee.hive.monitor.gpu.GpuUsage;
 import dev.rbee.hive.monitor.proc.ProcStat;
-import dev.rbee.hive.monitor.stats.CgroupCounters.Field;
+import dev.rbee.hive.monitor.model.Counters.Field;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -1,6 +1,6 @@
 package dev.rbee.hive.monitor.cgroup;
 
-import dev.rbee.hive.monitor.Limits;
+import dev.rbee.hive.monitor.model.Limits;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -78,7 +78,7 @@ class LimitWriterFixtureTest {
         Files.writeString(slice.resolve("cgroup.subtree_control"), "");
         Files.writeString(group.resolve("cgroup.controllers"), "");
         Files.writeString(group.resolve("cgroup.subtree_control"), "");
-        var e = org.junit.jupiter.api.Assertions.assertThrows(dev.rbee.hive.monitor.SpawnException.class, () ->
+        var e = org.junit.jupiter.api.Assertions.assertThrows(dev.rbee.hive.monitor.model.SpawnException.class, () ->
                 new CgroupTree(slice).enableControllers(Limits.builder().pidsMax(10).build(), List.of(slice, group)));
         assertTrue(e.getMessage().contains("pids.max=\"10\""), e.getMessage());
         assertTrue(e.getMessage().contains(top.resolve("cgroup.subtree_control") + ", which is not ours to write"), e.getMessage());

@@ -1,12 +1,12 @@
 package dev.rbee.hive.monitor.contract;
 
-import dev.rbee.hive.monitor.Backend;
-import dev.rbee.hive.monitor.ExitReport;
-import dev.rbee.hive.monitor.MonitorConfig;
+import dev.rbee.hive.monitor.model.Backend;
+import dev.rbee.hive.monitor.model.ExitReport;
+import dev.rbee.hive.monitor.model.MonitorConfig;
 import dev.rbee.hive.monitor.ProcessMonitor;
-import dev.rbee.hive.monitor.ProcessStats;
+import dev.rbee.hive.monitor.model.ProcessStats;
 import dev.rbee.hive.monitor.Worker;
-import dev.rbee.hive.monitor.WorkerSpec;
+import dev.rbee.hive.monitor.model.WorkerSpec;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -184,8 +184,8 @@ abstract class BackendContract {
     @Test
     void instanceBusy() throws Exception {
         spawn("1", "sleep 1000");
-        var e = org.junit.jupiter.api.Assertions.assertThrows(dev.rbee.hive.monitor.SpawnException.class,
+        var e = org.junit.jupiter.api.Assertions.assertThrows(dev.rbee.hive.monitor.model.SpawnException.class,
                 () -> monitor.spawn(WorkerSpec.command("/bin/true").withMonitoring(group, "1").build()));
-        assertEquals(dev.rbee.hive.monitor.SpawnException.Step.BUSY, e.step());
+        assertEquals(dev.rbee.hive.monitor.model.SpawnException.Step.BUSY, e.step());
     }
 }

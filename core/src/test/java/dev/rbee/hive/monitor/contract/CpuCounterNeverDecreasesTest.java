@@ -1,10 +1,10 @@
 package dev.rbee.hive.monitor.contract;
 
-import dev.rbee.hive.monitor.Backend;
+import dev.rbee.hive.monitor.model.Backend;
 import dev.rbee.hive.monitor.ProcessMonitor;
-import dev.rbee.hive.monitor.ProcessStats;
+import dev.rbee.hive.monitor.model.ProcessStats;
 import dev.rbee.hive.monitor.Worker;
-import dev.rbee.hive.monitor.WorkerSpec;
+import dev.rbee.hive.monitor.model.WorkerSpec;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 

@@ -1,13 +1,13 @@
 package dev.rbee.hive.monitor.contract;
 
-import dev.rbee.hive.monitor.Backend;
-import dev.rbee.hive.monitor.ExitReport;
-import dev.rbee.hive.monitor.Limits;
+import dev.rbee.hive.monitor.model.Backend;
+import dev.rbee.hive.monitor.model.ExitReport;
+import dev.rbee.hive.monitor.model.Limits;
 import dev.rbee.hive.monitor.ProcessMonitor;
-import dev.rbee.hive.monitor.ProcessStats;
-import dev.rbee.hive.monitor.SpawnException;
+import dev.rbee.hive.monitor.model.ProcessStats;
+import dev.rbee.hive.monitor.model.SpawnException;
 import dev.rbee.hive.monitor.Worker;
-import dev.rbee.hive.monitor.WorkerSpec;
+import dev.rbee.hive.monitor.model.WorkerSpec;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;

@@ -1,6 +1,6 @@
 package dev.rbee.hive.monitor.contract;
 
-import dev.rbee.hive.monitor.Backend;
+import dev.rbee.hive.monitor.model.Backend;
 import dev.rbee.hive.monitor.ProcessMonitor;
 
 /**

@@ -1,5 +1,6 @@
 package dev.rbee.hive.monitor.gpu;
 
+import dev.rbee.hive.monitor.model.GpuDevice;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

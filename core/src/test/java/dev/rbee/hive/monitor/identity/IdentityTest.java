@@ -1,13 +1,13 @@
 package dev.rbee.hive.monitor.identity;
 
-import dev.rbee.hive.monitor.ExitReport;
-import dev.rbee.hive.monitor.Names;
-import dev.rbee.hive.monitor.Output;
+import dev.rbee.hive.monitor.model.ExitReport;
+import dev.rbee.hive.monitor.model.Names;
+import dev.rbee.hive.monitor.model.Output;
 import dev.rbee.hive.monitor.ProcessMonitor;
-import dev.rbee.hive.monitor.ProcessStats;
-import dev.rbee.hive.monitor.SpawnException;
+import dev.rbee.hive.monitor.model.ProcessStats;
+import dev.rbee.hive.monitor.model.SpawnException;
 import dev.rbee.hive.monitor.Worker;
-import dev.rbee.hive.monitor.WorkerSpec;
+import dev.rbee.hive.monitor.model.WorkerSpec;
 import dev.rbee.hive.monitor.testing.Supervisor;
 import dev.rbee.hive.monitor.testing.TestEnv;
 import org.junit.jupiter.api.AfterEach;

@@ -1,9 +1,9 @@
 package dev.rbee.hive.monitor.life;
 
-import dev.rbee.hive.monitor.ExitReport;
+import dev.rbee.hive.monitor.model.ExitReport;
 import dev.rbee.hive.monitor.ProcessMonitor;
 import dev.rbee.hive.monitor.Worker;
-import dev.rbee.hive.monitor.WorkerSpec;
+import dev.rbee.hive.monitor.model.WorkerSpec;
 import dev.rbee.hive.monitor.proc.ProcStat;
 import dev.rbee.hive.monitor.testing.TestEnv;
 import org.junit.jupiter.api.AfterEach;
@@ -123,7 +123,7 @@ class LifecycleTest {
     /** The seed's vocabulary: spawnMonitored(config, binary, args), and where the worker lives. */
     @Test
     void spawnMonitoredAsTheSeedCalledIt() throws Exception {
-        Worker w = monitor.spawnMonitored(new dev.rbee.hive.monitor.MonitorConfig(group, "8080"), "/bin/sh",
+        Worker w = monitor.spawnMonitored(new dev.rbee.hive.monitor.model.MonitorConfig(group, "8080"), "/bin/sh",
                 List.of("-c", "exit 0"));
         assertEquals(monitor.cgroupOf(group, "8080"), w.cgroup().orElseThrow());
         assertEquals(0, w.onExit().get(10, TimeUnit.SECONDS).status().orElseThrow().code().getAsInt());

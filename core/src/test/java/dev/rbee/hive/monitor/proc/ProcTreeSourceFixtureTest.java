@@ -1,7 +1,7 @@
 package dev.rbee.hive.monitor.proc;
 
-import dev.rbee.hive.monitor.stats.CgroupCounters;
-import dev.rbee.hive.monitor.stats.CgroupCounters.Field;
+import dev.rbee.hive.monitor.read.CgroupCounters;
+import dev.rbee.hive.monitor.model.Counters.Field;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

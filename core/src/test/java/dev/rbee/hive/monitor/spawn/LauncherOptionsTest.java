@@ -1,9 +1,9 @@
 package dev.rbee.hive.monitor.spawn;
 
-import dev.rbee.hive.monitor.Output;
+import dev.rbee.hive.monitor.model.Output;
 import dev.rbee.hive.monitor.ProcessMonitor;
 import dev.rbee.hive.monitor.Worker;
-import dev.rbee.hive.monitor.WorkerSpec;
+import dev.rbee.hive.monitor.model.WorkerSpec;
 import dev.rbee.hive.monitor.testing.TestEnv;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

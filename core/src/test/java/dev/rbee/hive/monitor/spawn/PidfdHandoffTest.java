@@ -1,6 +1,6 @@
 package dev.rbee.hive.monitor.spawn;
 
-import dev.rbee.hive.monitor.WorkerSpec;
+import dev.rbee.hive.monitor.model.WorkerSpec;
 import dev.rbee.hive.monitor.internal.Libc;
 import dev.rbee.hive.monitor.testing.TestEnv;
 import org.junit.jupiter.api.Test;

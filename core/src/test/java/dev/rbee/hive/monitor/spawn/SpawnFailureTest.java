@@ -1,11 +1,11 @@
 package dev.rbee.hive.monitor.spawn;
 
-import dev.rbee.hive.monitor.Limits;
+import dev.rbee.hive.monitor.model.Limits;
 import dev.rbee.hive.monitor.ProcessMonitor;
-import dev.rbee.hive.monitor.SpawnException;
-import dev.rbee.hive.monitor.SpawnException.Step;
+import dev.rbee.hive.monitor.model.SpawnException;
+import dev.rbee.hive.monitor.model.SpawnException.Step;
 import dev.rbee.hive.monitor.Worker;
-import dev.rbee.hive.monitor.WorkerSpec;
+import dev.rbee.hive.monitor.model.WorkerSpec;
 import dev.rbee.hive.monitor.testing.TestEnv;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -130,7 +130,7 @@ class SpawnFailureTest {
     @Test
     void limitsRefusedWithoutACgroup() throws Exception {
         ProcessMonitor m = ProcessMonitor.builder().root(root.resolve(group).resolve("no-such-parent").resolve("rbee.slice")).build();
-        assertEquals(dev.rbee.hive.monitor.Backend.Kind.PROCTREE, m.backend().kind(), m.backend().reason());
+        assertEquals(dev.rbee.hive.monitor.model.Backend.Kind.PROCTREE, m.backend().kind(), m.backend().reason());
         assertTrue(m.backend().reason().contains("not writable"), m.backend().reason());
         SpawnException e = assertThrows(SpawnException.class, () -> m.spawn(WorkerSpec.command("/bin/true")
                 .withMonitoring(group, "1").limits(Limits.builder().memoryMax("1G").build()).build()));

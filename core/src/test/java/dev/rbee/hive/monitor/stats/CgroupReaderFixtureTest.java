@@ -1,12 +1,13 @@
 package dev.rbee.hive.monitor.stats;
 
-import dev.rbee.hive.monitor.CgroupException;
+import dev.rbee.hive.monitor.read.CgroupCounters;
+import dev.rbee.hive.monitor.model.CgroupException;
 import dev.rbee.hive.monitor.cgroup.CpuController;
 import dev.rbee.hive.monitor.cgroup.IoController;
 import dev.rbee.hive.monitor.cgroup.MemoryController;
 import dev.rbee.hive.monitor.cgroup.PidsController;
 import dev.rbee.hive.monitor.cgroup.PressureController;
-import dev.rbee.hive.monitor.stats.CgroupCounters.Field;
+import dev.rbee.hive.monitor.model.Counters.Field;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -17,7 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
-import static dev.rbee.hive.monitor.stats.CgroupCounters.Field.*;
+import static dev.rbee.hive.monitor.model.Counters.Field.*;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,7 +1,8 @@
 package dev.rbee.hive.monitor.stats;
 
+import dev.rbee.hive.monitor.read.CgroupCounters;
 import dev.rbee.hive.monitor.cgroup.MemoryController;
-import dev.rbee.hive.monitor.stats.CgroupCounters.Field;
+import dev.rbee.hive.monitor.model.Counters.Field;
 import org.junit.jupiter.api.Test;
 
 import java.io.BufferedReader;
@@ -12,7 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.List;
 
-import static dev.rbee.hive.monitor.stats.CgroupCounters.Field.*;
+import static dev.rbee.hive.monitor.model.Counters.Field.*;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

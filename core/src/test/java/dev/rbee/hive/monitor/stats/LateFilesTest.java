@@ -1,6 +1,6 @@
 package dev.rbee.hive.monitor.stats;
 
-import dev.rbee.hive.monitor.ProcessStats;
+import dev.rbee.hive.monitor.model.ProcessStats;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

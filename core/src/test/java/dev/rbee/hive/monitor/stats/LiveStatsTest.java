@@ -1,12 +1,12 @@
 package dev.rbee.hive.monitor.stats;
 
-import dev.rbee.hive.monitor.MonitorConfig;
+import dev.rbee.hive.monitor.model.MonitorConfig;
 import dev.rbee.hive.monitor.ProcessMonitor;
-import dev.rbee.hive.monitor.ProcessStats;
+import dev.rbee.hive.monitor.model.ProcessStats;
 import dev.rbee.hive.monitor.Sampler;
-import dev.rbee.hive.monitor.Snapshot;
+import dev.rbee.hive.monitor.model.Snapshot;
 import dev.rbee.hive.monitor.Worker;
-import dev.rbee.hive.monitor.WorkerSpec;
+import dev.rbee.hive.monitor.model.WorkerSpec;
 import dev.rbee.hive.monitor.testing.TestEnv;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

@@ -1,5 +1,7 @@
 package dev.rbee.hive.monitor.stats;
 
+import dev.rbee.hive.monitor.model.Counters;
+import dev.rbee.hive.monitor.read.CgroupCounters;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -46,7 +48,7 @@ class ZeroAllocationTest {
         try (CgroupReader r = new CgroupReader(dir)) {
             CgroupCounters c = new CgroupCounters();
             long bytes = allocatedByReads(r, c);
-            assertTrue(c.pidCount() == 1001 && c.isPresent(CgroupCounters.Field.IO_RBYTES), c.toString());
+            assertTrue(c.pidCount() == 1001 && c.isPresent(Counters.Field.IO_RBYTES), c.toString());
             assertTrue(bytes < BUDGET, bytes + " bytes allocated by " + READS + " reads");
         }
     }

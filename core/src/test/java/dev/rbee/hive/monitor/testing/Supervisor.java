@@ -2,7 +2,7 @@ package dev.rbee.hive.monitor.testing;
 
 import dev.rbee.hive.monitor.ProcessMonitor;
 import dev.rbee.hive.monitor.Worker;
-import dev.rbee.hive.monitor.WorkerSpec;
+import dev.rbee.hive.monitor.model.WorkerSpec;
 
 /**
  * A stand-in supervisor for tests that need a second JVM: spawns one

@@ -115,7 +115,7 @@ public final class TestEnv {
         try {
             ProcessMonitor m = ProcessMonitor.builder().root(root).launcher(launcher()).build();
             String g = uniqueGroup("warmup");
-            var w = m.spawn(dev.rbee.hive.monitor.WorkerSpec.command("/bin/sleep", "10").withMonitoring(g, "1").build());
+            var w = m.spawn(dev.rbee.hive.monitor.model.WorkerSpec.command("/bin/sleep", "10").withMonitoring(g, "1").build());
             ProcessMonitor.builder().root(root).launcher(launcher()).build().worker(g, "1").orElseThrow();
             w.stop(java.time.Duration.ofSeconds(5));
             m.close();

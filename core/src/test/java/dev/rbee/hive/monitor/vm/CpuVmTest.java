@@ -1,10 +1,10 @@
 package dev.rbee.hive.monitor.vm;
 
-import dev.rbee.hive.monitor.ExitReport;
-import dev.rbee.hive.monitor.Limits;
-import dev.rbee.hive.monitor.ProcessStats;
+import dev.rbee.hive.monitor.model.ExitReport;
+import dev.rbee.hive.monitor.model.Limits;
+import dev.rbee.hive.monitor.model.ProcessStats;
 import dev.rbee.hive.monitor.Worker;
-import dev.rbee.hive.monitor.WorkerSpec;
+import dev.rbee.hive.monitor.model.WorkerSpec;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 

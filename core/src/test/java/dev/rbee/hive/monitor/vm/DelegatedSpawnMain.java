@@ -1,12 +1,12 @@
 package dev.rbee.hive.monitor.vm;
 
-import dev.rbee.hive.monitor.ExitReport;
-import dev.rbee.hive.monitor.Limits;
-import dev.rbee.hive.monitor.Output;
+import dev.rbee.hive.monitor.model.ExitReport;
+import dev.rbee.hive.monitor.model.Limits;
+import dev.rbee.hive.monitor.model.Output;
 import dev.rbee.hive.monitor.ProcessMonitor;
-import dev.rbee.hive.monitor.SpawnException;
+import dev.rbee.hive.monitor.model.SpawnException;
 import dev.rbee.hive.monitor.Worker;
-import dev.rbee.hive.monitor.WorkerSpec;
+import dev.rbee.hive.monitor.model.WorkerSpec;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;

@@ -1,12 +1,12 @@
 package dev.rbee.hive.monitor.vm;
 
-import dev.rbee.hive.monitor.ExitReport;
-import dev.rbee.hive.monitor.Limits;
-import dev.rbee.hive.monitor.Output;
+import dev.rbee.hive.monitor.model.ExitReport;
+import dev.rbee.hive.monitor.model.Limits;
+import dev.rbee.hive.monitor.model.Output;
 import dev.rbee.hive.monitor.Worker;
-import dev.rbee.hive.monitor.WorkerSpec;
-import dev.rbee.hive.monitor.stats.CgroupCounters;
-import dev.rbee.hive.monitor.stats.CgroupCounters.Field;
+import dev.rbee.hive.monitor.model.WorkerSpec;
+import dev.rbee.hive.monitor.read.CgroupCounters;
+import dev.rbee.hive.monitor.model.Counters.Field;
 import dev.rbee.hive.monitor.stats.CgroupReader;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,6 @@
 package dev.rbee.hive.monitor.vm;
 
-import dev.rbee.hive.monitor.Backend;
+import dev.rbee.hive.monitor.model.Backend;
 import dev.rbee.hive.monitor.ProcessMonitor;
 import dev.rbee.hive.monitor.Worker;
 import dev.rbee.hive.monitor.testing.TestEnv;

@@ -1,6 +1,6 @@
 package dev.rbee.examples.minihive;
 
-import dev.rbee.hive.monitor.Snapshot;
+import dev.rbee.hive.monitor.model.Snapshot;
 import dev.rbee.hive.monitor.json.Wire;
 
 import java.io.PrintStream;

@@ -66,8 +66,8 @@ public final class MiniHive {
         Duration patience = interval.compareTo(Duration.ofSeconds(2)) > 0 ? interval : Duration.ofSeconds(2);
         HeartbeatPoster poster = new HeartbeatPoster(opt.getOrDefault("hive-id", "mini-hive"),
                 URI.create(opt.get("heartbeat-url")), patience, workers, log);
-        Sampler sampler = monitor.sampler().interval(interval).start();
-        sampler.addListener(poster);
+        // Given before start(): the poster sees the first round too.
+        Sampler sampler = monitor.sampler().interval(interval).listener(poster).start();
 
         stop.await();
         log.println("mini-hive: stopping");

@@ -1,10 +1,10 @@
 package dev.rbee.examples.minihive;
 
-import dev.rbee.hive.monitor.ExitReport;
+import dev.rbee.hive.monitor.model.ExitReport;
 import dev.rbee.hive.monitor.ProcessMonitor;
-import dev.rbee.hive.monitor.SpawnException;
+import dev.rbee.hive.monitor.model.SpawnException;
 import dev.rbee.hive.monitor.Worker;
-import dev.rbee.hive.monitor.WorkerSpec;
+import dev.rbee.hive.monitor.model.WorkerSpec;
 
 import java.io.IOException;
 import java.io.PrintStream;

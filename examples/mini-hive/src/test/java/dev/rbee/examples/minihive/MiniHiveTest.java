@@ -3,7 +3,7 @@ package dev.rbee.examples.minihive;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
-import dev.rbee.hive.monitor.Backend;
+import dev.rbee.hive.monitor.model.Backend;
 import dev.rbee.hive.monitor.ProcessMonitor;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

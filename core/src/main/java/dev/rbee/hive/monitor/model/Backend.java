@@ -1,0 +1,33 @@
+package dev.rbee.hive.monitor.model;
+
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * Which way this monitor starts and measures workers, and why.
+ *
+ * <p>Immutable: thread-safe, to share between threads as it is.
+ *
+ * @param kind    CGROUP2: each worker in its own cgroup leaf (limits, exact stats, cgroup.kill);
+ *                PROCTREE: Linux without a writable cgroup2 (or asked for): a session per worker,
+ *                stats summed over its process tree from /proc, no limits;
+ *                PORTABLE: other systems: plain spawn, ProcessHandle stats
+ * @param reason  a sentence saying why this backend was chosen
+ * @param root    the rbee.slice directory, for CGROUP2 only
+ */
+public record Backend(Kind kind, String reason, Optional<Path> root) {
+    /** The backends (see {@code kind} above). */
+    public enum Kind {
+        /** A cgroup v2 leaf per worker. */
+        CGROUP2,
+        /** A session per worker, stats from /proc. */
+        PROCTREE,
+        /** Plain spawn, ProcessHandle stats. */
+        PORTABLE
+    }
+
+    @Override
+    public String toString() {
+        return kind.name().toLowerCase() + " (" + reason + ")";
+    }
+}
