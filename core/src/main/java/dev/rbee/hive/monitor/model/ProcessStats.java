@@ -25,16 +25,16 @@ import java.util.OptionalLong;
  * @param pid        the main process (the oldest in the cgroup)
  * @param pids       every process in the cgroup
  * @param cpuPct     100 = one core busy
- * @param gpuUtilPct the mean over the GPUs the worker has a utilization sample on (each 0..100)
- * @param gpuUtilPctByGpu per GPU index, the utilization of the worker's processes on it (0..100)
  * @param rssMb      memory.stat anon (the closest the kernel has to RSS; memory.current includes page cache)
  * @param ioReadMbS  bytes read from block devices per second, in MiB
  * @param ioWriteMbS bytes written to block devices per second, in MiB
  * @param uptimeS    seconds since the main process started
- * @param gpuUtilPct SM utilisation of the worker's processes (NVML's per-process samples)
+ * @param gpuUtilPct SM utilisation of the worker's processes (NVML's per-process samples): the mean over the
+ *                   GPUs it has a sample on (each 0..100), never a sum over GPUs
  * @param vramMb     GPU memory the worker's processes use, in MiB
  * @param totalVramMb total memory of the GPUs the worker uses, in MiB
  * @param gpus       the NVML indexes of the GPUs the worker uses
+ * @param gpuUtilPctByGpu per GPU index, the SM utilisation of the worker's processes on that GPU (0..100)
  * @param model      the value after {@code --model} in the main process's command line
  * @param counters   every raw counter: cpu.stat, memory.*, io.stat, pids.*, pressure
  * @param absent     why each absent derived value (by its wire name) is absent
