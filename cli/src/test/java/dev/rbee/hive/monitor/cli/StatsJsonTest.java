@@ -86,6 +86,7 @@ class StatsJsonTest {
                     "RBEE_FAKE_NVML", script.toString()), "stats", "--group", group, "--json", "--interval", "300ms");
             assertEquals(0, with.exit(), with.err());
             JsonNode hive = JSON.readTree(with.out());
+            assertEquals(1, hive.get("workers").size(), "stdout: " + with.out() + "\nstderr: " + with.err());
             JsonNode gw = hive.get("workers").get(0);
             assertEquals(2048.0, gw.get("vram_mb").asDouble(), 1e-9, with.out()); // 1.5 GiB + 0.5 GiB over two devices
             assertEquals(2, gw.get("gpu").size());
