@@ -65,7 +65,7 @@ public final class IdentityStress {
                     }
                     case 4 -> {
                         count("op:adopt");
-                        for (Worker w : m.workers()) seen.add(w);
+                        for (Worker w : ours(m)) seen.add(w);
                     }
                     default -> {
                         count("op:restart");
@@ -99,7 +99,7 @@ public final class IdentityStress {
 
     /** Stops whatever still runs and waits for every exit; counts the exceptional ones. */
     void finish(ProcessMonitor m) throws Exception {
-        for (Worker w : m.workers()) {
+        for (Worker w : ours(m)) {
             seen.add(w);
             w.stop(Duration.ofSeconds(2));
         }
@@ -114,6 +114,11 @@ public final class IdentityStress {
                 count("violation:onExit " + w + ": " + e);
             }
         }
+    }
+
+    /** The live workers of this test's group: never another test's (or a user's) that runs beside it. */
+    private List<Worker> ours(ProcessMonitor m) throws java.io.IOException {
+        return m.workers().stream().filter(w -> w.monitoring().orElseThrow().group().equals(group)).toList();
     }
 
     String summary() {
