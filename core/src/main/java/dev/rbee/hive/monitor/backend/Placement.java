@@ -1,4 +1,4 @@
-package dev.rbee.hive.monitor;
+package dev.rbee.hive.monitor.backend;
 
 import dev.rbee.hive.monitor.cgroup.CgroupTree;
 import dev.rbee.hive.monitor.cgroup.Leaf;
@@ -12,10 +12,10 @@ import java.util.Optional;
  * it (cgroup2), how its processes are found and killed, and what the backend
  * does once it is gone.
  */
-record Placement(Optional<MonitorConfig> id, Optional<Leaf> leaf, Optional<Tree> members, Optional<CgroupTree> tree,
+public record Placement(Optional<MonitorConfig> id, Optional<Leaf> leaf, Optional<Tree> members, Optional<CgroupTree> tree,
                  Runnable afterwards) {
     /** A plain spawn: no id, no cgroup; only its main process is known. */
-    static Placement plain() {
+    public static Placement plain() {
         return new Placement(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), () -> { });
     }
 
