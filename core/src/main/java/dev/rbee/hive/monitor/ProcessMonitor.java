@@ -1,10 +1,10 @@
 package dev.rbee.hive.monitor;
 
-import dev.rbee.hive.monitor.backend.CgroupBackend;
+import dev.rbee.hive.monitor.backend.cgroup2.CgroupBackend;
 import dev.rbee.hive.monitor.backend.Life;
 import dev.rbee.hive.monitor.backend.Placement;
-import dev.rbee.hive.monitor.backend.PortableBackend;
-import dev.rbee.hive.monitor.backend.ProcTreeBackend;
+import dev.rbee.hive.monitor.backend.portable.PortableBackend;
+import dev.rbee.hive.monitor.backend.proctree.ProcTreeBackend;
 import dev.rbee.hive.monitor.backend.WorkerBackend;
 import dev.rbee.hive.monitor.backend.Workers;
 import dev.rbee.hive.monitor.model.Backend;

@@ -8,7 +8,7 @@ import java.io.IOException;
  * A worker's processes as ProcessHandle sees them (portable backend): the
  * worker's descendants.  Set by {@link Life} once it knows its main process.
  */
-final class HandleMembers implements Tree {
+public final class HandleMembers implements Tree {
     private volatile ProcessHandle main;
 
     void main(ProcessHandle h) {

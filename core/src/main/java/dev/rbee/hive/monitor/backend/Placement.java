@@ -20,12 +20,12 @@ public record Placement(Optional<MonitorConfig> id, Optional<Leaf> leaf, Optiona
     }
 
     /** A worker in its own leaf of {@code tree} (owned, or observed when the leaf says so). */
-    static Placement cgroup(MonitorConfig id, Leaf leaf, CgroupTree tree) {
+    public static Placement cgroup(MonitorConfig id, Leaf leaf, CgroupTree tree) {
         return new Placement(Optional.of(id), Optional.of(leaf), Optional.of(new CgroupMembers(leaf)), Optional.of(tree), () -> { });
     }
 
     /** A worker without a cgroup: its processes found through {@code members}; {@code afterwards} once it is gone. */
-    static Placement processes(Optional<MonitorConfig> id, Tree members, Runnable afterwards) {
+    public static Placement processes(Optional<MonitorConfig> id, Tree members, Runnable afterwards) {
         return new Placement(id, Optional.empty(), Optional.of(members), Optional.empty(), afterwards);
     }
 }

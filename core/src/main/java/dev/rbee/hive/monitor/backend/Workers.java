@@ -72,7 +72,7 @@ public final class Workers {
     }
 
     /** A worker found running (not our child): its exit is seen through its pidfd, its status is not ours. */
-    Life adopted(long pid, int pidfd, Placement where, Instant started) {
+    public Life adopted(long pid, int pidfd, Placement where, Instant started) {
         Optional<Tree> tree = where.members();
         Life w = new Life(pid, pidfd, Optional.empty(), where, started);
         live.put(where.id().orElseThrow().id(), w);

@@ -38,6 +38,9 @@ class ModuleBoundaryTest {
     private static final List<String> INTERNAL = List.of(
             "dev.rbee.hive.monitor.internal.Libc",
             "dev.rbee.hive.monitor.backend.Life",
+            "dev.rbee.hive.monitor.backend.cgroup2.CgroupBackend",
+            "dev.rbee.hive.monitor.backend.proctree.ProcTreeBackend",
+            "dev.rbee.hive.monitor.backend.portable.PortableBackend",
             "dev.rbee.hive.monitor.cgroup.CgroupTree",
             "dev.rbee.hive.monitor.stats.StatsCollector",
             "dev.rbee.hive.monitor.read.KeptOpenFile",

@@ -1,5 +1,10 @@
-package dev.rbee.hive.monitor.backend;
+package dev.rbee.hive.monitor.backend.proctree;
 
+import dev.rbee.hive.monitor.backend.Life;
+import dev.rbee.hive.monitor.backend.Placement;
+import dev.rbee.hive.monitor.backend.SpawnerSource;
+import dev.rbee.hive.monitor.backend.WorkerBackend;
+import dev.rbee.hive.monitor.backend.Workers;
 import dev.rbee.hive.monitor.model.Backend;
 import dev.rbee.hive.monitor.model.MonitorConfig;
 import dev.rbee.hive.monitor.model.SpawnException;
