@@ -5,7 +5,9 @@
  * <p>API: {@link dev.rbee.hive.monitor} (the facade: {@code ProcessMonitor},
  * {@code Worker}, {@code Sampler}), {@link dev.rbee.hive.monitor.model} (the
  * values) and {@link dev.rbee.hive.monitor.json} (the wire format).  Every other
- * package is implementation and not exported.  The library calls libc through
+ * package is implementation and not exported, the backends among them
+ * ({@code dev.rbee.hive.monitor.backend} and its {@code cgroup2}, {@code proctree}
+ * and {@code portable} packages).  The library calls libc through
  * FFM: run with {@code --enable-native-access=dev.rbee.hive.monitor} (or
  * {@code ALL-UNNAMED} on the class path).
  */

@@ -1,5 +1,12 @@
 package dev.rbee.hive.monitor;
 
+import dev.rbee.hive.monitor.backend.cgroup2.CgroupBackend;
+import dev.rbee.hive.monitor.backend.Life;
+import dev.rbee.hive.monitor.backend.Placement;
+import dev.rbee.hive.monitor.backend.portable.PortableBackend;
+import dev.rbee.hive.monitor.backend.proctree.ProcTreeBackend;
+import dev.rbee.hive.monitor.backend.WorkerBackend;
+import dev.rbee.hive.monitor.backend.Workers;
 import dev.rbee.hive.monitor.model.Backend;
 import dev.rbee.hive.monitor.model.ExitReport;
 import dev.rbee.hive.monitor.model.Limits;
@@ -127,10 +134,10 @@ public final class ProcessMonitor implements AutoCloseable {
     public Worker spawn(WorkerSpec spec) throws SpawnException {
         if (spec.monitoring().isPresent()) return spawnMonitored(spec, spec.monitoring().get());
         if (backend.kind() == Backend.Kind.PORTABLE)
-            return workers.spawned(PortableBackend.start(spec), -1, Placement.plain(), Instant.now());
+            return Worker.of(workers.spawned(PortableBackend.start(spec), -1, Placement.plain(), Instant.now()));
         Instant started = Instant.now();
         Spawner.Launched l = spawner().launch(spec, Optional.empty());
-        return workers.spawned(l.process(), l.pidfd(), Placement.plain(), started);
+        return Worker.of(workers.spawned(l.process(), l.pidfd(), Placement.plain(), started));
     }
 
     /** How long a spawn waits for this monitor's previous life of the same id to finish its cleanup. */
@@ -138,7 +145,7 @@ public final class ProcessMonitor implements AutoCloseable {
 
     private Worker spawnMonitored(WorkerSpec spec, MonitorConfig cfg) throws SpawnException {
         // A restart right after an exit: let the old life's reaper finish (it still owns the id) instead of failing BUSY.
-        Optional<Worker> ending = workers.ending(cfg);
+        Optional<Life> ending = workers.ending(cfg);
         if (ending.isPresent()) {
             try {
                 ending.get().onExit().get(PREVIOUS_LIFE_WAIT_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
@@ -152,7 +159,7 @@ public final class ProcessMonitor implements AutoCloseable {
         if (!workers.beginSpawn(cfg.id()))
             throw new SpawnException(Step.BUSY, "instance busy: " + cfg.id() + " is being spawned by this monitor");
         try {
-            return impl.spawn(spec);
+            return Worker.of(impl.spawn(spec));
         } finally {
             workers.endSpawn(cfg.id());
         }
@@ -201,9 +208,9 @@ public final class ProcessMonitor implements AutoCloseable {
      */
     public synchronized Optional<Worker> worker(String group, String instance) throws IOException {
         MonitorConfig cfg = new MonitorConfig(group, instance);
-        Optional<Worker> known = workers.known(cfg);
-        if (known.isPresent() || workers.isSpawning(cfg.id())) return known;
-        return impl.adopt(cfg);
+        Optional<Life> known = workers.known(cfg);
+        if (known.isPresent() || workers.isSpawning(cfg.id())) return known.map(Worker::of);
+        return impl.adopt(cfg).map(Worker::of);
     }
 
     /**
@@ -347,11 +354,6 @@ public final class ProcessMonitor implements AutoCloseable {
             }
         }
         return spawner;
-    }
-
-    /** The launcher, found (or unpacked) on first use: a monitor that only reads stats never needs it. */
-    interface SpawnerSource {
-        Spawner get() throws SpawnException;
     }
 
     /** Configures a monitor; {@link ProcessMonitor#builder()} makes one.  Not thread-safe: one thread builds. */

@@ -1,11 +1,8 @@
 package dev.rbee.hive.monitor;
 
+import dev.rbee.hive.monitor.backend.Life;
 import dev.rbee.hive.monitor.model.ExitReport;
-import dev.rbee.hive.monitor.model.ExitStatus;
 import dev.rbee.hive.monitor.model.MonitorConfig;
-import dev.rbee.hive.monitor.cgroup.Leaf;
-import dev.rbee.hive.monitor.internal.Errno;
-import dev.rbee.hive.monitor.internal.Libc;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -13,9 +10,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * A running worker: one this monitor spawned (its program was already exec'd
@@ -35,30 +29,15 @@ import java.util.concurrent.TimeoutException;
  * without an executor run there, so they should not block for long.
  */
 public final class Worker {
-    private static final int SIGTERM = 15, SIGKILL = 9;
+    private final Life life;
 
-    private final long pid;
-    private final Optional<Process> process;
-    private final Optional<MonitorConfig> monitoring;
-    private final Optional<Leaf> leaf;
-    /** Its processes: the cgroup, or (process-tree backend) its session and descendants. */
-    final Optional<Tree> tree;
-    private final Instant startedAt;
-    /** Completes when the main process has exited (with its status, if known). */
-    final CompletableFuture<Optional<ExitStatus>> mainExit = new CompletableFuture<>();
-    /** Completes after the end-of-life work: final figures read, cgroup removed. */
-    final CompletableFuture<ExitReport> report = new CompletableFuture<>();
-    private int pidfd;
-    volatile boolean killedByStop;
+    private Worker(Life life) {
+        this.life = life;
+    }
 
-    Worker(long pid, int pidfd, Optional<Process> process, Placement where, Instant startedAt) {
-        this.pid = pid;
-        this.pidfd = pidfd;
-        this.process = process;
-        this.monitoring = where.id();
-        this.leaf = where.leaf();
-        this.tree = where.members();
-        this.startedAt = startedAt;
+    /** The one facade of {@code life}: the same Worker object every time for the same life. */
+    static Worker of(Life life) {
+        return life.facade(Worker.class, Worker::new);
     }
 
     /**
@@ -67,7 +46,7 @@ public final class Worker {
      * @return its pid (signals go through its pidfd, never to this number)
      */
     public long pid() {
-        return pid;
+        return life.pid();
     }
 
     /**
@@ -76,7 +55,7 @@ public final class Worker {
      * @return its {@code group/instance}; empty for a plain spawn
      */
     public Optional<MonitorConfig> monitoring() {
-        return monitoring;
+        return life.monitoring();
     }
 
     /**
@@ -85,7 +64,7 @@ public final class Worker {
      * @return its leaf; empty for a plain spawn or another backend
      */
     public Optional<Path> cgroup() {
-        return leaf.map(Leaf::path);
+        return life.cgroup();
     }
 
     /**
@@ -94,11 +73,7 @@ public final class Worker {
      * @return the id; empty without a cgroup
      */
     public java.util.OptionalLong cgroupId() {
-        return leaf.isPresent() ? java.util.OptionalLong.of(leaf.get().id()) : java.util.OptionalLong.empty();
-    }
-
-    Optional<Leaf> leaf() {
-        return leaf;
+        return life.cgroupId();
     }
 
     /**
@@ -108,7 +83,7 @@ public final class Worker {
      * @return whether this monitor owns it
      */
     public boolean owned() {
-        return leaf.map(Leaf::owner).orElse(true);
+        return life.owned();
     }
 
     /**
@@ -117,7 +92,7 @@ public final class Worker {
      * @return its start time (from /proc for an adopted worker)
      */
     public Instant startedAt() {
-        return startedAt;
+        return life.startedAt();
     }
 
     /**
@@ -126,7 +101,7 @@ public final class Worker {
      * @return the process
      */
     public Optional<Process> process() {
-        return process;
+        return life.process();
     }
 
     /**
@@ -135,7 +110,7 @@ public final class Worker {
      * @return true for an adopted worker
      */
     public boolean adopted() {
-        return process.isEmpty();
+        return life.adopted();
     }
 
     /**
@@ -144,7 +119,7 @@ public final class Worker {
      * @return false once it has exited
      */
     public boolean isAlive() {
-        return !mainExit.isDone();
+        return life.isAlive();
     }
 
     /**
@@ -154,7 +129,7 @@ public final class Worker {
      * @return the future of the exit report (completed on an "rbee-reaper" thread)
      */
     public CompletableFuture<ExitReport> onExit() {
-        return report;
+        return life.onExit();
     }
 
     /**
@@ -181,21 +156,7 @@ public final class Worker {
      * @throws InterruptedException if interrupted while waiting for its end
      */
     public ExitReport stop(Duration grace, boolean signalAll) throws IOException, InterruptedException {
-        if (grace.isNegative()) throw new IllegalArgumentException("grace must not be negative: " + grace);
-        if (isAlive()) {
-            signalMain(SIGTERM);
-            if (signalAll && tree.isPresent()) tree.get().signalAll(SIGTERM);
-            try {
-                // A grace too long to count in milliseconds is forever (never a wrap-around to SIGKILL at once).
-                long ms = grace.compareTo(Duration.ofDays(365_000)) > 0 ? Long.MAX_VALUE / 2 : grace.toMillis();
-                mainExit.get(ms, TimeUnit.MILLISECONDS);
-            } catch (TimeoutException e) {
-                kill();
-            } catch (ExecutionException e) {
-                throw new IllegalStateException(e.getCause());
-            }
-        }
-        return awaitReport();
+        return life.stop(grace, signalAll);
     }
 
     /**
@@ -205,54 +166,11 @@ public final class Worker {
      * @throws IOException if the kill cannot be written
      */
     public void kill() throws IOException {
-        if (report.isDone() || (!isAlive() && tree.isEmpty())) return;
-        killedByStop = true;
-        try {
-            if (tree.isPresent()) tree.get().killAll();
-            else signalMain(SIGKILL);
-        } catch (IOException e) {
-            // The cgroup went away while we killed (the tree died and was cleaned up): already stopped.
-            if (report.isDone() || leaf.isPresent() && !leaf.get().isCurrent()) return;
-            throw e;
-        }
-    }
-
-    private ExitReport awaitReport() throws InterruptedException {
-        try {
-            return report.get();
-        } catch (ExecutionException e) {
-            throw new IllegalStateException("end-of-life work failed for " + this, e.getCause());
-        }
-    }
-
-    /** Sends {@code sig} through the pidfd; a process that already exited is not an error. */
-    synchronized void signalMain(int sig) throws IOException {
-        if (pidfd < 0) {
-            // No pidfd (portable backend, or an exit before pidfd_open): the JDK's handle, which knows TERM and KILL.
-            process.ifPresent(p -> { if (sig == SIGKILL) p.toHandle().destroyForcibly(); else p.toHandle().destroy(); });
-            return;
-        }
-        int r = Libc.pidfdSendSignal(pidfd, sig);
-        if (r < 0 && -r != Errno.ESRCH)
-            throw new IOException("cannot send signal " + sig + " to pid " + pid + ": " + Libc.errnoName(-r));
-    }
-
-    /** Releases the pidfd once the worker is gone. */
-    synchronized void closePidfd() {
-        if (pidfd >= 0) {
-            Libc.close(pidfd);
-            pidfd = -1;
-        }
-    }
-
-    /** The pidfd (for the exit watcher); -1 once released or where there is none. */
-    synchronized int pidfd() {
-        return pidfd;
+        life.kill();
     }
 
     @Override
     public String toString() {
-        return "Worker[pid=" + pid + monitoring.map(m -> ", " + m.id()).orElse("")
-                + (!owned() ? ", observed" : adopted() ? ", adopted" : "") + "]";
+        return life.toString();
     }
 }

@@ -37,6 +37,10 @@ class ModuleBoundaryTest {
     /** Every package that is implementation, with a public type in it to import. */
     private static final List<String> INTERNAL = List.of(
             "dev.rbee.hive.monitor.internal.Libc",
+            "dev.rbee.hive.monitor.backend.Life",
+            "dev.rbee.hive.monitor.backend.cgroup2.CgroupBackend",
+            "dev.rbee.hive.monitor.backend.proctree.ProcTreeBackend",
+            "dev.rbee.hive.monitor.backend.portable.PortableBackend",
             "dev.rbee.hive.monitor.cgroup.CgroupTree",
             "dev.rbee.hive.monitor.stats.StatsCollector",
             "dev.rbee.hive.monitor.read.KeptOpenFile",

@@ -1,9 +1,9 @@
-package dev.rbee.hive.monitor;
+package dev.rbee.hive.monitor.backend;
 
 import java.io.IOException;
 
 /** The processes of one worker, however the backend keeps them together (a cgroup, or a session). */
-interface Tree {
+public interface Tree {
     /** SIGKILL to every member at once. */
     void killAll() throws IOException;
 

@@ -1,4 +1,4 @@
-package dev.rbee.hive.monitor;
+package dev.rbee.hive.monitor.backend;
 
 import dev.rbee.hive.monitor.model.Backend;
 import dev.rbee.hive.monitor.model.MonitorConfig;
@@ -12,15 +12,15 @@ import java.util.List;
 import java.util.Optional;
 
 /** What differs between the backends: how a worker is started, found again, sampled and cleaned up after. */
-interface WorkerBackend {
+public interface WorkerBackend {
     /** Starts a monitored worker ({@code spec.monitoring()} is present). */
-    Worker spawn(WorkerSpec spec) throws SpawnException;
+    Life spawn(WorkerSpec spec) throws SpawnException;
 
     /** The live workers, as group/instance. */
     List<MonitorConfig> enumerate() throws IOException;
 
     /** A handle on a live worker this monitor did not spawn. */
-    Optional<Worker> adopt(MonitorConfig cfg) throws IOException;
+    Optional<Life> adopt(MonitorConfig cfg) throws IOException;
 
     /** How the stats collector finds the workers each round. */
     Discovery discovery();

@@ -1,4 +1,4 @@
-package dev.rbee.hive.monitor;
+package dev.rbee.hive.monitor.backend;
 
 import dev.rbee.hive.monitor.cgroup.CgroupKiller;
 import dev.rbee.hive.monitor.cgroup.Leaf;

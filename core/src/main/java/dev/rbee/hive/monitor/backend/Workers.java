@@ -1,4 +1,4 @@
-package dev.rbee.hive.monitor;
+package dev.rbee.hive.monitor.backend;
 
 import dev.rbee.hive.monitor.model.ExitStatus;
 import dev.rbee.hive.monitor.model.MonitorConfig;
@@ -16,46 +16,46 @@ import java.util.concurrent.ConcurrentHashMap;
  * is spawning right now, and how each worker is followed to its end.
  * Thread-safe: called from any caller thread, the reaper and the exit watcher.
  */
-final class Workers {
+public final class Workers {
     static final boolean LINUX = System.getProperty("os.name").startsWith("Linux");
-    private final Map<String, Worker> live = new ConcurrentHashMap<>();
+    private final Map<String, Life> live = new ConcurrentHashMap<>();
     private final Set<String> spawning = ConcurrentHashMap.newKeySet();
 
     /** The worker of {@code cfg} this monitor knows, while its main process runs. */
-    Optional<Worker> known(MonitorConfig cfg) {
-        Worker w = live.get(cfg.id());
+    public Optional<Life> known(MonitorConfig cfg) {
+        Life w = live.get(cfg.id());
         return w != null && w.isAlive() ? Optional.of(w) : Optional.empty();
     }
 
     /** The worker of {@code cfg} whose end-of-life work is still under way, if any. */
-    Optional<Worker> ending(MonitorConfig cfg) {
-        Worker w = live.get(cfg.id());
+    public Optional<Life> ending(MonitorConfig cfg) {
+        Life w = live.get(cfg.id());
         return w != null && !w.isAlive() && !w.onExit().isDone() ? Optional.of(w) : Optional.empty();
     }
 
     /** Marks {@code id} as being spawned by this monitor; false if it already is. */
-    boolean beginSpawn(String id) {
+    public boolean beginSpawn(String id) {
         return spawning.add(id);
     }
 
-    void endSpawn(String id) {
+    public void endSpawn(String id) {
         spawning.remove(id);
     }
 
     /** Whether this monitor is spawning {@code id} now (then nobody here may adopt it). */
-    boolean isSpawning(String id) {
+    public boolean isSpawning(String id) {
         return spawning.contains(id);
     }
 
     /** A worker this monitor spawned: its exit status comes from the JDK. */
-    Worker spawned(Process p, int pidfd, Placement where, Instant started) {
+    public Life spawned(Process p, int pidfd, Placement where, Instant started) {
         Optional<Tree> tree = where.members();
         boolean portable = tree.filter(t -> t instanceof HandleMembers).isPresent() || !LINUX;
         // The launcher's pidfd, opened before exec; only a kernel without pidfds leaves us to open one now (our
         // unreaped child, so its pid cannot have been reused yet).  The portable backend signals through ProcessHandle.
         if (pidfd < 0 && !portable) pidfd = Libc.pidfdOpen(p.pid());
         tree.filter(t -> t instanceof HandleMembers).ifPresent(t -> ((HandleMembers) t).main(p.toHandle()));
-        Worker w = new Worker(p.pid(), pidfd, Optional.of(p), where, started);
+        Life w = new Life(p.pid(), pidfd, Optional.of(p), where, started);
         where.id().ifPresent(m -> live.put(m.id(), w));
         if (pidfd >= 0) {
             // Our exit watcher, not Process.onExit(): that one completes on the common ForkJoinPool, so a caller
@@ -72,9 +72,9 @@ final class Workers {
     }
 
     /** A worker found running (not our child): its exit is seen through its pidfd, its status is not ours. */
-    Worker adopted(long pid, int pidfd, Placement where, Instant started) {
+    public Life adopted(long pid, int pidfd, Placement where, Instant started) {
         Optional<Tree> tree = where.members();
-        Worker w = new Worker(pid, pidfd, Optional.empty(), where, started);
+        Life w = new Life(pid, pidfd, Optional.empty(), where, started);
         live.put(where.id().orElseThrow().id(), w);
         // Fallback if the pidfd cannot be polled: the tree is gone (cgroup), or the pid is (process tree).
         ExitWatcher.shared().watch(pidfd, () -> w.mainExit.complete(Optional.empty()),
@@ -93,7 +93,7 @@ final class Workers {
         }
     }
 
-    private void forget(Worker w) {
+    private void forget(Life w) {
         w.monitoring().ifPresent(m -> live.remove(m.id(), w));
     }
 }

@@ -1,5 +1,6 @@
-package dev.rbee.hive.monitor;
+package dev.rbee.hive.monitor.backend.proctree;
 
+import dev.rbee.hive.monitor.backend.Tree;
 import dev.rbee.hive.monitor.internal.Backoff;
 import dev.rbee.hive.monitor.internal.Errno;
 import dev.rbee.hive.monitor.internal.Libc;

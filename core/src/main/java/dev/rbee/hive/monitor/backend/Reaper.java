@@ -1,4 +1,4 @@
-package dev.rbee.hive.monitor;
+package dev.rbee.hive.monitor.backend;
 
 import dev.rbee.hive.monitor.model.ExitReport;
 import dev.rbee.hive.monitor.model.ExitStatus;
@@ -47,12 +47,12 @@ final class Reaper {
     }
 
     /** Runs the end-of-life work for {@code w} when its main process exits. */
-    static void follow(Worker w, Optional<CgroupTree> tree, Consumer<Worker> gone) {
+    static void follow(Life w, Optional<CgroupTree> tree, Consumer<Life> gone) {
         follow(w, tree, gone, () -> { });
     }
 
     /** As above; {@code afterwards} runs once the tree is dead (the process-tree backend forgets the worker there). */
-    static void follow(Worker w, Optional<CgroupTree> tree, Consumer<Worker> gone, Runnable afterwards) {
+    static void follow(Life w, Optional<CgroupTree> tree, Consumer<Life> gone, Runnable afterwards) {
         w.mainExit.thenAcceptAsync(status -> {
             ExitReport report = null;
             Throwable failure = null;
@@ -73,9 +73,9 @@ final class Reaper {
     /**
      * The end-of-life work.  It never throws for the worker's sake: what could
      * not be read or removed is said in the report's absent reasons, so that
-     * {@link Worker#onExit()} completes normally for every life.
+     * {@code Worker.onExit()} completes normally for every life.
      */
-    private static ExitReport finish(Worker w, Optional<ExitStatus> status, Optional<CgroupTree> tree) {
+    private static ExitReport finish(Life w, Optional<ExitStatus> status, Optional<CgroupTree> tree) {
         Duration runtime = Duration.between(w.startedAt(), Instant.now());
         Map<String, String> absent = new LinkedHashMap<>();
         if (status.isEmpty()) absent.put("exit_code", w.owned()

@@ -1,5 +1,10 @@
-package dev.rbee.hive.monitor;
+package dev.rbee.hive.monitor.backend.portable;
 
+import dev.rbee.hive.monitor.backend.HandleMembers;
+import dev.rbee.hive.monitor.backend.Life;
+import dev.rbee.hive.monitor.backend.Placement;
+import dev.rbee.hive.monitor.backend.WorkerBackend;
+import dev.rbee.hive.monitor.backend.Workers;
 import dev.rbee.hive.monitor.model.Backend;
 import dev.rbee.hive.monitor.model.MonitorConfig;
 import dev.rbee.hive.monitor.model.SpawnException;
@@ -24,30 +29,30 @@ import java.util.concurrent.ConcurrentHashMap;
  * Windows and macOS).  No launcher options, no limits, no adoption after a
  * restart: this monitor knows only the workers it started.
  */
-final class PortableBackend implements WorkerBackend {
+public final class PortableBackend implements WorkerBackend {
     private final Backend backend;
     private final Workers workers;
-    private final Map<MonitorConfig, Worker> own = new ConcurrentHashMap<>();
+    private final Map<MonitorConfig, Life> own = new ConcurrentHashMap<>();
 
-    PortableBackend(Backend backend, Workers workers) {
+    public PortableBackend(Backend backend, Workers workers) {
         this.backend = backend;
         this.workers = workers;
     }
 
     @Override
-    public Worker spawn(WorkerSpec spec) throws SpawnException {
+    public Life spawn(WorkerSpec spec) throws SpawnException {
         MonitorConfig cfg = spec.monitoring().orElseThrow();
         WorkerBackend.checkLimits(spec, backend);
         if (own.containsKey(cfg) && own.get(cfg).isAlive())
             throw new SpawnException(Step.BUSY, "instance busy: " + cfg.id() + " is already running");
-        Worker w = workers.spawned(start(spec), -1, Placement.processes(spec.monitoring(), new HandleMembers(),
+        Life w = workers.spawned(start(spec), -1, Placement.processes(spec.monitoring(), new HandleMembers(),
                 () -> own.remove(cfg)), Instant.now());
         own.put(cfg, w);
         return w;
     }
 
     /** A plain spawn: ProcessBuilder only, so the launcher's options are refused by name. */
-    static Process start(WorkerSpec spec) throws SpawnException {
+    public static Process start(WorkerSpec spec) throws SpawnException {
         List<String> unsupported = new ArrayList<>();
         if (spec.newSession()) unsupported.add("newSession");
         if (spec.parentDeathSignal().isPresent()) unsupported.add("parentDeathSignal");
@@ -74,7 +79,7 @@ final class PortableBackend implements WorkerBackend {
     }
 
     @Override
-    public Optional<Worker> adopt(MonitorConfig cfg) {
+    public Optional<Life> adopt(MonitorConfig cfg) {
         return Optional.empty(); // nothing outlives this monitor's memory here
     }
 
@@ -83,7 +88,7 @@ final class PortableBackend implements WorkerBackend {
         return () -> {
             List<Discovery.Found> out = new ArrayList<>();
             for (MonitorConfig c : enumerate()) {
-                Worker w = own.get(c);
+                Life w = own.get(c);
                 if (w == null) continue;
                 ProcessHandle h = w.process().orElseThrow().toHandle();
                 out.add(new Discovery.Found(c.group(), c.instance(), h, () -> new PortableSource(h)));

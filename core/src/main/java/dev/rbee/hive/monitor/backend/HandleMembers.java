@@ -1,4 +1,4 @@
-package dev.rbee.hive.monitor;
+package dev.rbee.hive.monitor.backend;
 
 import dev.rbee.hive.monitor.internal.Backoff;
 
@@ -6,9 +6,9 @@ import java.io.IOException;
 
 /**
  * A worker's processes as ProcessHandle sees them (portable backend): the
- * worker's descendants.  Set by {@link Worker} once it knows its main process.
+ * worker's descendants.  Set by {@link Life} once it knows its main process.
  */
-final class HandleMembers implements Tree {
+public final class HandleMembers implements Tree {
     private volatile ProcessHandle main;
 
     void main(ProcessHandle h) {

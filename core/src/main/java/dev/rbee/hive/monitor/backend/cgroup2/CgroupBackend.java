@@ -1,5 +1,10 @@
-package dev.rbee.hive.monitor;
+package dev.rbee.hive.monitor.backend.cgroup2;
 
+import dev.rbee.hive.monitor.backend.Life;
+import dev.rbee.hive.monitor.backend.Placement;
+import dev.rbee.hive.monitor.backend.SpawnerSource;
+import dev.rbee.hive.monitor.backend.WorkerBackend;
+import dev.rbee.hive.monitor.backend.Workers;
 import dev.rbee.hive.monitor.model.MonitorConfig;
 import dev.rbee.hive.monitor.model.SpawnException;
 import dev.rbee.hive.monitor.model.WorkerSpec;
@@ -23,12 +28,12 @@ import java.util.Optional;
  * Workers in their own cgroup v2 leaves: the tree under rbee.slice is the
  * source of truth, and the flock on each leaf names its owner (CgroupTree).
  */
-final class CgroupBackend implements WorkerBackend {
+public final class CgroupBackend implements WorkerBackend {
     private final CgroupTree tree;
-    private final ProcessMonitor.SpawnerSource spawner;
+    private final SpawnerSource spawner;
     private final Workers workers;
 
-    CgroupBackend(CgroupTree tree, ProcessMonitor.SpawnerSource spawner, Workers workers) {
+    public CgroupBackend(CgroupTree tree, SpawnerSource spawner, Workers workers) {
         this.tree = tree;
         this.spawner = spawner;
         this.workers = workers;
@@ -39,7 +44,7 @@ final class CgroupBackend implements WorkerBackend {
     }
 
     @Override
-    public Worker spawn(WorkerSpec spec) throws SpawnException {
+    public Life spawn(WorkerSpec spec) throws SpawnException {
         Instant started = Instant.now();
         Leaf leaf = tree.claim(spec.monitoring().orElseThrow()); // BUSY unless the id is free; locked from here on
         try {
@@ -65,7 +70,7 @@ final class CgroupBackend implements WorkerBackend {
      * its owner is gone, observed when another live process owns it.
      */
     @Override
-    public Optional<Worker> adopt(MonitorConfig cfg) throws IOException {
+    public Optional<Life> adopt(MonitorConfig cfg) throws IOException {
         CgroupTree.Takeover t = tree.takeOver(cfg.group(), cfg.instance());
         Leaf leaf;
         if (t instanceof CgroupTree.Takeover.Taken taken) leaf = taken.leaf();

@@ -1,5 +1,10 @@
-package dev.rbee.hive.monitor;
+package dev.rbee.hive.monitor.backend.proctree;
 
+import dev.rbee.hive.monitor.backend.Life;
+import dev.rbee.hive.monitor.backend.Placement;
+import dev.rbee.hive.monitor.backend.SpawnerSource;
+import dev.rbee.hive.monitor.backend.WorkerBackend;
+import dev.rbee.hive.monitor.backend.Workers;
 import dev.rbee.hive.monitor.model.Backend;
 import dev.rbee.hive.monitor.model.MonitorConfig;
 import dev.rbee.hive.monitor.model.SpawnException;
@@ -25,14 +30,14 @@ import java.util.Optional;
  * stats their sum from /proc, and a small registry file per worker finds it
  * again after a restart.  No limits: asking for them fails unless allowed.
  */
-final class ProcTreeBackend implements WorkerBackend {
+public final class ProcTreeBackend implements WorkerBackend {
     private final Backend backend;
-    private final ProcessMonitor.SpawnerSource spawner;
+    private final SpawnerSource spawner;
     private final Workers workers;
     private final ProcTreeRegistry registry;
     private final ProcessTable table = new ProcessTable();
 
-    ProcTreeBackend(Backend backend, ProcessMonitor.SpawnerSource spawner, Workers workers, ProcTreeRegistry registry) {
+    public ProcTreeBackend(Backend backend, SpawnerSource spawner, Workers workers, ProcTreeRegistry registry) {
         this.backend = backend;
         this.spawner = spawner;
         this.workers = workers;
@@ -40,7 +45,7 @@ final class ProcTreeBackend implements WorkerBackend {
     }
 
     @Override
-    public synchronized Worker spawn(WorkerSpec spec) throws SpawnException {
+    public synchronized Life spawn(WorkerSpec spec) throws SpawnException {
         MonitorConfig cfg = spec.monitoring().orElseThrow();
         WorkerBackend.checkLimits(spec, backend);
         if (registry.live(cfg).isPresent())
@@ -68,7 +73,7 @@ final class ProcTreeBackend implements WorkerBackend {
     }
 
     @Override
-    public Optional<Worker> adopt(MonitorConfig cfg) throws IOException {
+    public Optional<Life> adopt(MonitorConfig cfg) throws IOException {
         Optional<ProcTreeRegistry.Entry> e = registry.live(cfg);
         if (e.isEmpty()) return Optional.empty();
         int pidfd = Libc.pidfdOpen(e.get().pid());
