@@ -242,6 +242,11 @@ public final class ProcessMonitor implements AutoCloseable {
      * Stats of every worker.  This monitor keeps each worker's previous
      * counters, so rates (cpu_pct, io) are there from the second call on; call
      * it about once per heartbeat.  GPU figures come with a {@link Sampler}.
+     * Tiered: every call reads cpu.stat, memory.current, pids.current and
+     * cgroup.procs; every 10th call (and a worker's first) also the slow tier
+     * (memory.stat, memory.events, io.stat, pressure...), whose values in between
+     * are the last ones read, with their age ({@code Counters.slowTierAgeMillis()}).
+     * The files are shared with every Sampler of this JVM: 4 fds per worker.
      *
      * @return one entry per worker
      * @throws IOException if the tree cannot be listed
@@ -264,7 +269,7 @@ public final class ProcessMonitor implements AutoCloseable {
     }
 
     /**
-     * As {@link #collectAllWorkers()}, for one worker.
+     * As {@link #collectAllWorkers()}, for one worker, reading both tiers now.
      *
      * @param group    the worker's group
      * @param instance the worker's instance
@@ -273,7 +278,7 @@ public final class ProcessMonitor implements AutoCloseable {
      */
     public Optional<ProcessStats> collectInstance(String group, String instance) throws IOException {
         MonitorConfig cfg = new MonitorConfig(group, instance);
-        return collector().collect(f -> f.group().equals(cfg.group()) && f.instance().equals(cfg.instance()))
+        return collector().collect(f -> f.group().equals(cfg.group()) && f.instance().equals(cfg.instance()), true)
                 .stream().findFirst();
     }
 
@@ -286,13 +291,13 @@ public final class ProcessMonitor implements AutoCloseable {
         return new Sampler.Builder(this);
     }
 
-    StatsCollector newCollector(double alpha, Optional<GpuSampler> gpu) {
-        return new StatsCollector(impl.discovery(), alpha, gpu);
+    StatsCollector newCollector(double alpha, Optional<GpuSampler> gpu, int slowEvery) {
+        return new StatsCollector(impl.discovery(), alpha, gpu, slowEvery);
     }
 
     private synchronized StatsCollector collector() {
         if (closed) throw new IllegalStateException("monitor closed");
-        if (collector == null) collector = newCollector(1, Optional.empty());
+        if (collector == null) collector = newCollector(1, Optional.empty(), StatsCollector.SLOW_EVERY);
         return collector;
     }
 
@@ -405,6 +410,8 @@ public final class ProcessMonitor implements AutoCloseable {
          */
         public ProcessMonitor build() throws IOException {
             Optional<Path> l = Optional.ofNullable(launcher);
+            // 4 kept-open fds per sampled worker: 10 000 workers need more than the usual soft limit of 1024
+            if (System.getProperty("os.name").startsWith("Linux")) dev.rbee.hive.monitor.internal.FdBudget.raise();
             if (!System.getProperty("os.name").startsWith("Linux")) {
                 if (kind != null && kind != Backend.Kind.PORTABLE)
                     throw new IllegalArgumentException("the " + kind + " backend needs Linux, this is " + System.getProperty("os.name"));

@@ -56,7 +56,7 @@ public final class Sampler implements AutoCloseable {
         this.monitor = b.monitor;
         this.interval = b.interval;
         this.gpu = b.gpu ? Optional.of(new GpuSampler()) : Optional.empty();
-        this.collector = monitor.newCollector(b.alpha, gpu);
+        this.collector = monitor.newCollector(b.alpha, gpu, b.slowEvery);
         this.node = new NodeReader();
         listeners.addAll(b.listeners); // before the thread starts: they see its first round
         this.thread = new Thread(this::loop, "rbee-sampler");
@@ -180,6 +180,7 @@ public final class Sampler implements AutoCloseable {
         private Duration interval = Duration.ofSeconds(1);
         private double alpha = 1;
         private boolean gpu = true;
+        private int slowEvery = StatsCollector.SLOW_EVERY;
 
         Builder(ProcessMonitor monitor) {
             this.monitor = monitor;
@@ -206,6 +207,23 @@ public final class Sampler implements AutoCloseable {
         public Builder smoothing(double alpha) {
             if (!(alpha > 0 && alpha <= 1)) throw new IllegalArgumentException("smoothing must be in (0, 1]: " + alpha);
             this.alpha = alpha;
+            return this;
+        }
+
+        /**
+         * Every how many rounds to read the slow tier (default 10): memory.stat,
+         * memory.events, memory.peak/max/high, io.stat, pids.max and the pressure
+         * files.  Every round reads cpu.stat, memory.current, pids.current and
+         * cgroup.procs; between slow rounds a sample carries the slow tier's last
+         * values and says how old they are ({@code Counters.slowTierAgeMillis()}).
+         * A worker's first sample reads both tiers.
+         *
+         * @param n 1 (every round, no tiering) or more
+         * @return this builder
+         */
+        public Builder slowTierEvery(int n) {
+            if (n < 1) throw new IllegalArgumentException("slowTierEvery must be at least 1: " + n);
+            slowEvery = n;
             return this;
         }
 

@@ -70,6 +70,18 @@ public final class Libc {
     /** read(2) likewise: the per-round poll of an inotify fd allocates nothing. */
     private static final MethodHandle READ_CRITICAL = LINKER.downcallHandle(LIBC.find("read").orElseThrow(),
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG), Linker.Option.critical(false));
+    /**
+     * openat and close as critical downcalls taking raw addresses: the slow tier of a
+     * sample opens, reads and closes its files every Nth round without allocating.
+     * errno is not captured on this path (a failure is asked again through {@link #openat}).
+     */
+    private static final MethodHandle OPENAT_CRITICAL = LINKER.downcallHandle(LIBC.find("openat").orElseThrow(),
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_INT),
+            Linker.Option.firstVariadicArg(3), Linker.Option.critical(false));
+    private static final MethodHandle CLOSE_CRITICAL = LINKER.downcallHandle(LIBC.find("close").orElseThrow(),
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT), Linker.Option.critical(false));
+    private static final MethodHandle GETRLIMIT = errnoCall("getrlimit", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
+    private static final MethodHandle SETRLIMIT = errnoCall("setrlimit", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
     private static final MethodHandle INOTIFY_INIT1 = errnoCall("inotify_init1", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     private static final MethodHandle INOTIFY_ADD_WATCH = errnoCall("inotify_add_watch",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
@@ -118,6 +130,60 @@ public final class Libc {
         }
     }
 
+    /**
+     * openat(2) of a NUL-terminated name in native memory, allocating nothing;
+     * the fd, or -1 on any failure (errno not captured: ask {@link #openat} why).
+     */
+    public static int openatRaw(int dirfd, MemorySegment name, int flags) {
+        if (!name.isNative()) throw new IllegalArgumentException("openatRaw needs native memory: " + name);
+        try {
+            return (int) OPENAT_CRITICAL.invokeExact(dirfd, name.address(), flags, 0);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** close(2) allocating nothing; the fd is released whatever it returns (Linux closes it even on EINTR). */
+    public static void closeRaw(int fd) {
+        try {
+            int r = (int) CLOSE_CRITICAL.invokeExact(fd);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** RLIMIT_NOFILE, the open-files limit: {@code soft} is enforced, {@code hard} is how far it may be raised. */
+    public record FdLimit(long soft, long hard) {}
+
+    private static final int RLIMIT_NOFILE = 7;
+
+    /** getrlimit(RLIMIT_NOFILE). @throws IllegalStateException naming the errno (never expected) */
+    public static FdLimit fdLimit() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CAPTURE);
+            MemorySegment rl = a.allocate(16, 8);
+            int r = (int) GETRLIMIT.invokeExact(st, RLIMIT_NOFILE, rl);
+            if (r != 0) throw new IllegalStateException("getrlimit(RLIMIT_NOFILE): " + errnoName(errnoOf(st)));
+            return new FdLimit(rl.get(JAVA_LONG, 0), rl.get(JAVA_LONG, 8));
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** setrlimit(RLIMIT_NOFILE, soft, hard); 0 or -errno. */
+    public static int setFdLimit(long soft, long hard) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CAPTURE);
+            MemorySegment rl = a.allocate(16, 8);
+            rl.set(JAVA_LONG, 0, soft);
+            rl.set(JAVA_LONG, 8, hard);
+            int r = (int) SETRLIMIT.invokeExact(st, RLIMIT_NOFILE, rl);
+            return r == 0 ? 0 : -errnoOf(st);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
     /** A directory, not followed through a symlink, close-on-exec; fd or -errno. */
     public static int openDirectory(String path) {
         return open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
@@ -137,7 +203,8 @@ public final class Libc {
         }
     }
 
-    private static final int AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100, AT_EMPTY_PATH = 0x1000, STATX_INO = 0x100;
+    public static final int AT_FDCWD = -100;
+    private static final int AT_SYMLINK_NOFOLLOW = 0x100, AT_EMPTY_PATH = 0x1000, STATX_INO = 0x100;
 
     /** The inode number of an open fd (for a cgroup directory: its cgroup id); or -errno. */
     public static long inode(int fd) {

@@ -167,6 +167,8 @@ public final class Wire {
         put(m, "uptime_s", s.uptimeS());
         m.put("state", "running");
         Counters c = s.counters();
+        // the slow tier (memory.stat, memory.events, io.stat, pressure...) is read every Nth round: its age
+        if (c.slowTierAgeMillis().isPresent()) m.put("slow_tier_age_s", c.slowTierAgeMillis().getAsLong() / 1000.0);
         counter(m, absent, "cpu_usage_usec", c, Field.CPU_USAGE_USEC);
         counter(m, absent, "cpu_user_usec", c, Field.CPU_USER_USEC);
         counter(m, absent, "cpu_system_usec", c, Field.CPU_SYSTEM_USEC);

@@ -183,12 +183,24 @@ public final class Counters {
          * @return the reason, e.g. "memory controller not enabled"
          */
         String reason(Field f);
+
+        /**
+         * How old the values of the slow tier (memory.stat, memory.events,
+         * memory.peak/max/high, io.stat, pids.max, the pressure files) are, when
+         * they were carried from an earlier read rather than read now.
+         *
+         * @return nanoseconds; -1 when every field was read now
+         */
+        default long slowTierAgeNanos() {
+            return -1;
+        }
     }
 
     private static final Field[] FIELDS = Field.values();
 
     private final long[] values = new long[FIELDS.length];
     private final String[] reasons;
+    private final long slowTierAgeMillis;
 
     /**
      * Copies the present values and absent reasons of {@code c}.
@@ -207,6 +219,8 @@ public final class Counters {
      * @param previous the copy of the previous read, or null
      */
     public Counters(Source c, Counters previous) {
+        long age = c.slowTierAgeNanos();
+        slowTierAgeMillis = age < 0 ? -1 : age / 1_000_000;
         boolean same = previous != null;
         for (Field f : FIELDS) {
             if (c.isPresent(f)) values[f.ordinal()] = c.get(f);
@@ -231,6 +245,19 @@ public final class Counters {
     }
 
     /**
+     * How old the slow tier's values are.  A sampler reads cpu.stat,
+     * memory.current, pids.current and cgroup.procs every round and the slow tier
+     * (memory.stat, memory.events, memory.peak/max/high, io.stat, pids.max, the
+     * pressure files) every Nth round ({@code Sampler.Builder#slowTierEvery});
+     * between, the slow tier's fields hold the values of its last read, this old.
+     *
+     * @return milliseconds since the slow tier was read; empty when every field was read with this sample
+     */
+    public OptionalLong slowTierAgeMillis() {
+        return slowTierAgeMillis < 0 ? OptionalLong.empty() : OptionalLong.of(slowTierAgeMillis);
+    }
+
+    /**
      * Why {@code f} is absent.
      *
      * @param f the field
@@ -242,7 +269,8 @@ public final class Counters {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof Counters c && Arrays.equals(values, c.values) && Arrays.equals(reasons, c.reasons);
+        return o instanceof Counters c && Arrays.equals(values, c.values) && Arrays.equals(reasons, c.reasons)
+                && slowTierAgeMillis == c.slowTierAgeMillis;
     }
 
     @Override

@@ -32,6 +32,8 @@ public final class CgroupCounters implements Counters.Source {
     private long present;
     private long[] pids = new long[16];
     private int pidCount;
+    /** How old the slow tier's fields are, in ns; -1 when every field comes from the last read. */
+    private long slowTierAgeNanos = -1;
 
     public CgroupCounters() {
         clear();
@@ -70,6 +72,16 @@ public final class CgroupCounters implements Counters.Source {
         values[f.ordinal()] = 0;
         reasons[f.ordinal()] = reason;
         present &= ~(1L << f.ordinal());
+    }
+
+    /** Sets how old the slow tier's fields are (-1: read with the rest). */
+    public void slowTierAgeNanos(long nanos) {
+        slowTierAgeNanos = nanos;
+    }
+
+    @Override
+    public long slowTierAgeNanos() {
+        return slowTierAgeNanos;
     }
 
     /** Every field absent with {@link #NOT_READ}, no pids. */
@@ -111,6 +123,7 @@ public final class CgroupCounters implements Counters.Source {
         if (other.pids.length < pidCount) other.pids = new long[pids.length];
         System.arraycopy(pids, 0, other.pids, 0, pidCount);
         other.pidCount = pidCount;
+        other.slowTierAgeNanos = slowTierAgeNanos;
     }
 
     @Override

@@ -9,6 +9,15 @@ public interface CounterSource extends AutoCloseable {
     /** Re-reads into {@code into}; false when the worker's cgroup or tree is gone (the series ends). */
     boolean read(CgroupCounters into) throws IOException;
 
+    /**
+     * Re-reads into {@code into}; without {@code full} a tiered source reads its
+     * fast tier only and leaves the slow tier's fields of {@code into} as they
+     * are (the caller carries its last values).  Sources without tiers read everything.
+     */
+    default boolean read(CgroupCounters into, boolean full) throws IOException {
+        return read(into);
+    }
+
     /** The cgroup directory, for a cgroup source. */
     Optional<Path> cgroup();
 

@@ -108,16 +108,27 @@ public final class KeptOpenFile implements AutoCloseable {
      */
     public int read() throws IOException {
         if (fd.fd < 0) return -1;
+        int n = readFd(fd.fd, buffer, wholeInOneRead);
+        if (n >= 0) return n;
+        if (!gone(-n)) throw failure("read", -n);
+        close();
+        return -1;
+    }
+
+    /**
+     * Reads {@code fd} from offset 0 into {@code buffer} (growing it rather than
+     * truncating) and rewinds its cursor; allocates nothing unless the buffer grows.
+     *
+     * @return the length, or -errno (EINTR retried)
+     */
+    public static int readFd(int fd, AsciiBuffer buffer, boolean wholeInOneRead) {
         int total = 0;
         while (true) {
             if (total == buffer.capacity()) buffer.grow(total);
-            long n = Libc.pread(fd.fd, buffer.segment(), total, buffer.capacity() - total, total);
+            long n = Libc.pread(fd, buffer.segment(), total, buffer.capacity() - total, total);
             if (n < 0) {
-                int errno = (int) -n;
-                if (errno == Errno.EINTR) continue;
-                if (!gone(errno)) throw failure("read", errno);
-                close();
-                return -1;
+                if (n == -Errno.EINTR) continue;
+                return (int) n;
             }
             if (n == 0) break;
             total += (int) n;
@@ -135,7 +146,7 @@ public final class KeptOpenFile implements AutoCloseable {
     }
 
     /** ENODEV: its cgroup was removed; ESRCH: its process exited (/proc); ENOENT: gone; EOPNOTSUPP: PSI off. */
-    private static boolean gone(int errno) {
+    public static boolean gone(int errno) {
         return errno == Errno.ENODEV || errno == Errno.ESRCH || errno == Errno.ENOENT || errno == Errno.EOPNOTSUPP;
     }
 

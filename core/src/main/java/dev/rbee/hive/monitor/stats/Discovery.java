@@ -30,7 +30,7 @@ public interface Discovery extends AutoCloseable {
     }
 
     /**
-     * The leaves of a cgroup tree, each read by a {@link CgroupReader}; the
+     * The leaves of a cgroup tree, each read by the JVM's shared {@link CgroupReader}; the
      * tree is listed again only when a {@link TreeWatch} saw it change.
      */
     static Discovery leaves(CgroupTree tree) {
@@ -44,7 +44,7 @@ public interface Discovery extends AutoCloseable {
                 List<Found> out = new ArrayList<>();
                 for (Path leaf : tree.leaves(watch::watchGroup))
                     out.add(new Found(leaf.getParent().getFileName().toString(), leaf.getFileName().toString(),
-                            leaf, () -> new CgroupReader(leaf)));
+                            leaf, () -> CgroupReader.shared(leaf)));
                 last = out;
                 return out;
             }

@@ -23,6 +23,17 @@ import java.util.function.Predicate;
  * the source of truth: workers started by anyone are found, and a series ends
  * (its files closed) when its leaf goes away.  One failing worker never stops
  * the others: its error is recorded and the rest are sampled.
+ *
+ * <p>Tiers: every round reads each worker's fast tier (cpu.stat,
+ * memory.current, pids.current, cgroup.procs); every {@code slowEvery}th round
+ * (default {@value #SLOW_EVERY}), a worker's first round, and a {@code
+ * collect(which, true)} also read the slow tier (see {@link CgroupReader}).
+ * The files are the JVM's one shared set per leaf ({@link CgroupReader#shared});
+ * the series, and so the rates, are this collector's own.
+ *
+ * <p>Thread-safe: {@link #collect} is synchronized (one round at a time per
+ * collector); two collectors (the monitor's and a Sampler's) run side by side,
+ * serialised only per leaf while they read the same files.
  */
 public final class StatsCollector implements AutoCloseable {
     private final Discovery discovery;
@@ -33,6 +44,9 @@ public final class StatsCollector implements AutoCloseable {
     private Optional<GpuSnapshot> lastGpu = Optional.empty();
     /** Every this many rounds each series catches up with new files and sub-cgroups (it allocates). */
     static final int REFRESH_EVERY = 10;
+    /** Default: the slow tier is read every this many rounds (10 s at a 1 s heartbeat). */
+    public static final int SLOW_EVERY = 10;
+    private final int slowEvery;
     private long round;
     private List<Discovery.Found> lastFound = List.of();
 
@@ -42,13 +56,28 @@ public final class StatsCollector implements AutoCloseable {
     }
 
     public StatsCollector(Discovery discovery, double alpha, Optional<GpuSampler> gpu) {
+        this(discovery, alpha, gpu, SLOW_EVERY);
+    }
+
+    /** @param slowEvery read the slow tier every this many rounds (1 = every round) */
+    public StatsCollector(Discovery discovery, double alpha, Optional<GpuSampler> gpu, int slowEvery) {
+        if (slowEvery < 1) throw new IllegalArgumentException("slowEvery must be at least 1: " + slowEvery);
+        this.slowEvery = slowEvery;
         this.discovery = discovery;
         this.alpha = alpha;
         this.gpu = gpu;
     }
 
     /** The workers (populated leaves, or live process trees) that pass {@code which}. */
-    public synchronized List<ProcessStats> collect(Predicate<Discovery.Found> which) throws IOException {
+    public List<ProcessStats> collect(Predicate<Discovery.Found> which) throws IOException {
+        return collect(which, false);
+    }
+
+    /**
+     * As {@link #collect(Predicate)}; with {@code full} every worker's slow tier
+     * is read now, whatever the round.
+     */
+    public synchronized List<ProcessStats> collect(Predicate<Discovery.Found> which, boolean full) throws IOException {
         errors.clear();
         List<Discovery.Found> found = discovery.find();
         if (found != lastFound) { // the tree changed: end the series of workers that are gone
@@ -66,19 +95,23 @@ public final class StatsCollector implements AutoCloseable {
         Instant now = Instant.now();
         long nanos = System.nanoTime();
         List<ProcessStats> out = new ArrayList<>();
-        boolean refresh = round++ % REFRESH_EVERY == 0;
+        boolean refresh = round % REFRESH_EVERY == 0;
+        boolean slow = full || round % slowEvery == 0;
+        round++;
         for (Discovery.Found f : found) {
             if (!which.test(f)) continue;
             try {
                 WorkerSeries s = series.get(f.key());
+                boolean fullRead = slow;
                 if (s == null) {
+                    fullRead = true; // the first read of a worker has every field
                     s = new WorkerSeries(f.group(), f.instance(), f.opener().open(), alpha);
                     series.put(f.key(), s);
                     s.refresh();
                 } else if (refresh && s.populated()) {
                     s.refresh(); // empty leaves are not workers: nothing of theirs is reported
                 }
-                if (!s.read(nanos)) {
+                if (!s.read(nanos, fullRead)) {
                     series.remove(f.key()).close(); // removed meanwhile: the series ends quietly
                     continue;
                 }

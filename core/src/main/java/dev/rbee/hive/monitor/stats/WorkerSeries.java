@@ -30,6 +30,14 @@ import java.util.OptionalDouble;
  * <p>Hot path: {@link #read} re-reads the kept-open files into reused
  * counters and allocates nothing; {@link #stats} then builds the result,
  * which is the only allocation of a sample.
+ *
+ * <p>Tiers: {@link #read(long, boolean)} without {@code full} reads the fast
+ * tier only (see {@link CgroupReader}) and carries the slow tier's fields from
+ * the previous read; the result then says how old they are ({@link
+ * Counters#slowTierAgeMillis}).  cpu_pct is a rate over the rounds; the io
+ * rates, from io.stat (slow tier), are rates over the full reads and keep
+ * their last value between them.  The series owns its previous counters, so
+ * its rates are its own whoever else reads the same (shared) files.
  */
 public final class WorkerSeries implements AutoCloseable {
     static final double MIB = 1024.0 * 1024.0;
@@ -41,13 +49,17 @@ public final class WorkerSeries implements AutoCloseable {
     private boolean hasPrevious;
     private final double alpha;
     private double cpuEma = Double.NaN, readEma = Double.NaN, writeEma = Double.NaN;
+    /** io.stat at the last full read, for the io rates (slow tier: rates over full reads). */
+    private long ioPrevR, ioPrevW, ioPrevNanos;
+    private boolean ioRate;
+    private long slowNanos;
     private long mainPid = -1;
     private Optional<Instant> mainStart = Optional.empty();
     private Optional<String> model = Optional.empty();
 
     /** @param alpha EMA weight of the newest rate (1 = no smoothing) */
     public WorkerSeries(String group, String instance, Path leaf, double alpha) throws IOException {
-        this(group, instance, new CgroupReader(leaf), alpha);
+        this(group, instance, CgroupReader.shared(leaf), alpha);
     }
 
     public WorkerSeries(String group, String instance, CounterSource source, double alpha) {
@@ -63,24 +75,58 @@ public final class WorkerSeries implements AutoCloseable {
         return reader.cgroup();
     }
 
-    /**
-     * Reads the cgroup now (no allocation).  Returns false when the cgroup is
-     * gone: the series has ended and its files are closed.
-     */
+    /** A full read (both tiers): see {@link #read(long, boolean)}. */
     public boolean read(long nowNanos) throws IOException {
+        return read(nowNanos, true);
+    }
+
+    /**
+     * Reads the cgroup now (no allocation): the fast tier, and with {@code full}
+     * the slow tier; without it the slow tier's fields keep the values of the
+     * last full read.  Returns false when the cgroup is gone: the series has
+     * ended and its files are closed.
+     */
+    public boolean read(long nowNanos, boolean full) throws IOException {
         CgroupCounters t = previous;
         previous = current;
         current = t;
+        if (!full) previous.copyTo(current); // the slow tier's last values, overwritten below where read
         previousNanos = currentNanos;
         hasPrevious = previousNanos != 0 && previous.isPresent(Field.CPU_USAGE_USEC);
-        if (!reader.read(current)) return false;
+        if (!reader.read(current, full)) return false;
         currentNanos = nowNanos;
+        if (full) slowNanos = nowNanos;
+        current.slowTierAgeNanos(full ? -1 : nowNanos - slowNanos);
         // A counter that went backwards means a new cgroup under the same name: restart the series.
         if (hasPrevious && (backwards(Field.CPU_USAGE_USEC) || backwards(Field.IO_RBYTES) || backwards(Field.IO_WBYTES))) {
             hasPrevious = false;
             cpuEma = readEma = writeEma = Double.NaN;
+            ioRate = false;
+            ioPrevNanos = 0;
         }
+        if (full) ioRates(nowNanos);
         return true;
+    }
+
+    /** At a full read: the io rates over the time since the previous full read. */
+    private void ioRates(long nowNanos) {
+        if (!current.isPresent(Field.IO_RBYTES)) {
+            ioRate = false;
+            ioPrevNanos = 0;
+            return;
+        }
+        long r = current.get(Field.IO_RBYTES), w = current.getOr(Field.IO_WBYTES, 0);
+        double dt = (nowNanos - ioPrevNanos) / 1e9;
+        if (ioPrevNanos != 0 && dt > 0 && r >= ioPrevR && w >= ioPrevW) {
+            readEma = smooth(readEma, (r - ioPrevR) / MIB / dt);
+            writeEma = smooth(writeEma, (w - ioPrevW) / MIB / dt);
+            ioRate = true;
+        } else {
+            ioRate = false;
+        }
+        ioPrevR = r;
+        ioPrevW = w;
+        ioPrevNanos = nowNanos;
     }
 
     private boolean backwards(Field f) {
@@ -124,12 +170,10 @@ public final class WorkerSeries implements AutoCloseable {
         if (hasPrevious && dtSec > 0) {
             cpuEma = smooth(cpuEma, (current.get(Field.CPU_USAGE_USEC) - previous.get(Field.CPU_USAGE_USEC)) / 1e6 / dtSec * 100);
             cpu = OptionalDouble.of(cpuEma);
-            if (current.isPresent(Field.IO_RBYTES) && previous.isPresent(Field.IO_RBYTES)) {
-                readEma = smooth(readEma, (current.get(Field.IO_RBYTES) - previous.get(Field.IO_RBYTES)) / MIB / dtSec);
-                writeEma = smooth(writeEma, (current.getOr(Field.IO_WBYTES, 0) - previous.getOr(Field.IO_WBYTES, 0)) / MIB / dtSec);
-                rd = OptionalDouble.of(readEma);
-                wr = OptionalDouble.of(writeEma);
-            }
+        }
+        if (ioRate && current.isPresent(Field.IO_RBYTES)) {
+            rd = OptionalDouble.of(readEma);
+            wr = OptionalDouble.of(writeEma);
         }
         if (cpu.isEmpty()) reasons[0] = current.isPresent(Field.CPU_USAGE_USEC) ? NO_RATE : current.reason(Field.CPU_USAGE_USEC);
         if (rd.isEmpty()) reasons[1] = reasons[2] = current.isPresent(Field.IO_RBYTES) ? NO_RATE : current.reason(Field.IO_RBYTES);
