@@ -80,6 +80,8 @@ public final class Libc {
             Linker.Option.firstVariadicArg(3), Linker.Option.critical(false));
     private static final MethodHandle CLOSE_CRITICAL = LINKER.downcallHandle(LIBC.find("close").orElseThrow(),
             FunctionDescriptor.of(JAVA_INT, JAVA_INT), Linker.Option.critical(false));
+    private static final MethodHandle STATX_CRITICAL = LINKER.downcallHandle(LIBC.find("statx").orElseThrow(),
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_LONG), Linker.Option.critical(false));
     private static final MethodHandle GETRLIMIT = errnoCall("getrlimit", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
     private static final MethodHandle SETRLIMIT = errnoCall("setrlimit", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
     private static final MethodHandle INOTIFY_INIT1 = errnoCall("inotify_init1", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
@@ -147,6 +149,30 @@ public final class Libc {
     public static void closeRaw(int fd) {
         try {
             int r = (int) CLOSE_CRITICAL.invokeExact(fd);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Bytes of a struct statx, for {@link #linkCount}'s reusable buffer. */
+    public static final int STATX_SIZE = 256;
+
+    /**
+     * The link count of a path (statx STATX_NLINK, symlinks not followed),
+     * allocating nothing: {@code path} is a NUL-terminated native string and
+     * {@code statxBuf} a reusable {@link #STATX_SIZE}-byte native buffer.  A
+     * directory's count is 2 + its subdirectories on cgroupfs, tmpfs and ext4.
+     *
+     * @return the count, or -1 on any failure
+     */
+    public static long linkCount(MemorySegment path, MemorySegment statxBuf) {
+        if (!path.isNative() || !statxBuf.isNative() || statxBuf.byteSize() < STATX_SIZE)
+            throw new IllegalArgumentException("linkCount needs native memory: " + path + ", " + statxBuf);
+        try {
+            int r = (int) STATX_CRITICAL.invokeExact(AT_FDCWD, path.address(), 0x100 /* AT_SYMLINK_NOFOLLOW */,
+                    0x4 /* STATX_NLINK */, statxBuf.address());
+            if (r != 0 || (statxBuf.get(JAVA_INT, 0) & 0x4) == 0) return -1;
+            return Integer.toUnsignedLong(statxBuf.get(JAVA_INT, 16)); // stx_nlink
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -81,6 +81,8 @@ public final class CgroupReader implements CounterSource {
     private final Path dir;
     /** The directory's path, NUL-terminated, freed with this reader. */
     private final MemorySegment dirName;
+    /** statx's answer, reused: {@link #refresh} lists the directory only when its link count says it has subdirectories. */
+    private final MemorySegment statx;
     private final AsciiBuffer buffer = new AsciiBuffer();
     private final KeptOpenFile[] files;
     private final KeptOpenFile procs;
@@ -99,7 +101,9 @@ public final class CgroupReader implements CounterSource {
      */
     public CgroupReader(Path cgroupDir) throws IOException {
         this.dir = cgroupDir;
-        this.dirName = Arena.ofAuto().allocateFrom(cgroupDir.toString());
+        Arena arena = Arena.ofAuto(); // freed with this reader
+        this.dirName = arena.allocateFrom(cgroupDir.toString());
+        this.statx = arena.allocate(Libc.STATX_SIZE, 8);
         files = new KeptOpenFile[FAST_FILES.length];
         // cgroup.procs comes a page per read(2) when long: read it to the end
         procs = new KeptOpenFile(cgroupDir.resolve("cgroup.procs"), buffer, false);
@@ -270,6 +274,12 @@ public final class CgroupReader implements CounterSource {
     public int refresh() throws IOException {
         int opened = reopenMissing();
         if (gone) return opened;
+        // 2 links: no subdirectory, no sub-cgroup (the usual case: no listing, no allocation)
+        if (Libc.linkCount(dirName, statx) == 2) {
+            for (KeptOpenFile f : subProcs) f.close();
+            if (subProcs.length > 0) subProcs = new KeptOpenFile[0];
+            return opened;
+        }
         List<Path> subs = dev.rbee.hive.monitor.cgroup.CgroupFiles.subtree(dir);
         subs.remove(0); // the leaf itself: read by procs
         for (KeptOpenFile f : subProcs) f.close();
@@ -294,7 +304,7 @@ public final class CgroupReader implements CounterSource {
         int opened = 0;
         for (KeptOpenFile f : files)
             if (!f.isOpen() && f.open()) opened++;
-        return opened + probeSlow();
+        return slowMissing == 0 ? opened : opened + probeSlow();
     }
 
     /** The names of the stats files that are not there (for diagnostics; allocates), in {@link #statFiles} order. */

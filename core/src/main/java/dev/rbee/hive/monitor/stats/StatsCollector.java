@@ -48,6 +48,7 @@ public final class StatsCollector implements AutoCloseable {
     public static final int SLOW_EVERY = 10;
     private final int slowEvery;
     private long round;
+    private boolean closed;
     private List<Discovery.Found> lastFound = List.of();
 
     /** Over the leaves of a cgroup tree. */
@@ -138,6 +139,8 @@ public final class StatsCollector implements AutoCloseable {
 
     @Override
     public synchronized void close() {
+        if (closed) return;
+        closed = true;
         series.values().forEach(WorkerSeries::close);
         series.clear();
         discovery.close();
