@@ -13,7 +13,7 @@ import static dev.rbee.hive.monitor.internal.Log.LOG;
  * when even the hard limit is too low, {@link #tooLow} says so with both
  * limits and the worker count.
  *
- * <p>Thread-safe: any thread; the limit is raised once per JVM.
+ * <p>Thread-safe: any thread.
  */
 public final class FdBudget {
     /** Kept-open fds per sampled worker (the fast tier and cgroup.procs). */
@@ -21,18 +21,16 @@ public final class FdBudget {
     /** Left for everything else the JVM opens (jars, sockets, the monitor's own files). */
     public static final int RESERVE = 256;
 
-    private static Libc.FdLimit raised;
-
     private FdBudget() {}
 
     /**
-     * Raises the soft RLIMIT_NOFILE to the hard limit, once per JVM; logs and
-     * keeps the old limit if the kernel refuses.
+     * Raises the soft RLIMIT_NOFILE to the hard limit (the JDK does it at start
+     * unless -XX:-MaxFDLimit; an embedding launcher may not); logs and keeps the
+     * old limit if the kernel refuses.  Two system calls: each monitor calls it.
      *
      * @return the limits now in force
      */
     public static synchronized Libc.FdLimit raise() {
-        if (raised != null) return raised;
         Libc.FdLimit l = Libc.fdLimit();
         if (l.soft() < l.hard()) {
             int r = Libc.setFdLimit(l.hard(), l.hard());
@@ -40,7 +38,7 @@ public final class FdBudget {
             else LOG.log(System.Logger.Level.WARNING, "cannot raise the open-files limit from " + l.soft()
                     + " to its hard limit " + l.hard() + ": setrlimit(RLIMIT_NOFILE): " + Libc.errnoName(-r));
         }
-        return raised = l;
+        return l;
     }
 
     /** How many workers the hard limit holds: (hard - reserve) / per worker. */
