@@ -3,7 +3,8 @@
 #
 #   make bench        the fixed configuration (~6-8 min on 2 cores): writes
 #                     benchmarks/results/latest.json (JMH), latest-floor.json (C
-#                     floor, result sizes, machine) and latest.md (the tables)
+#                     floor, result sizes, heartbeat fds/heap, machine), latest-life.json
+#                     (exit detection, adoption) and latest.md (the tables)
 #   make bench-quick  the same benchmarks, short iterations (~1.5-2 min): writes
 #                     benchmarks/results/tmp/quick{.json,-floor.json,.md} (not committed)
 #   BENCH_FILTER=regex  runs only the matching JMH benchmarks (e.g. FileReadBench)
@@ -28,6 +29,9 @@ BENCH_FILTER ?= dev.rbee.hive.monitor.bench
 # fixed configurations: full (make bench) and quick (make bench-quick)
 BENCH_JMH_FULL  := -f 1 -wi 3 -w 1s -i 5 -r 1s -prof gc
 BENCH_JMH_QUICK := -f 1 -wi 1 -w 300ms -i 2 -r 300ms -prof gc
+# LifeBench (exit detection, adoption): workers
+BENCH_LIFE_FULL  := 1000
+BENCH_LIFE_QUICK := 200
 # C floor: seconds per round, rounds (after one warm-up round)
 BENCH_C_FULL    := 1 3
 BENCH_C_QUICK   := 0.2 2
@@ -41,24 +45,28 @@ $(BENCH_C): $(BENCH_DIR)/c/pread-floor.c
 	@mkdir -p $(dir $@)
 	$(BENCH_CC) -O2 -Wall -Wextra -Werror -o $@ $<
 
-# $(call bench-run,JMH-ARGS,C-ARGS,OUT-BASENAME,COMMAND-NAME)
+# $(call bench-run,JMH-ARGS,C-ARGS,OUT-BASENAME,COMMAND-NAME,LIFE-WORKERS)
+# HeartbeatBench at 10 000 workers holds 40 000 fds: JMH runs under ulimit -n 65536 (root may raise
+# the hard limit; otherwise the soft limit is raised to the hard one, and the bench says what it needs).
 define bench-run
 	@mkdir -p $(BENCH_TMP)
 	@$(BENCH_JVM) -cp $(BENCH_JAR) dev.rbee.hive.monitor.bench.BenchCgroups
 	@echo "== C floor and result sizes ($(3)-floor.json)"
 	$(BENCH_JVM) $(BENCH_JOL) -cp $(BENCH_JAR) dev.rbee.hive.monitor.bench.Floor $(BENCH_C) $(3)-floor.json $(2)
+	@echo "== exit detection and adoption, $(5) workers ($(3)-life.json)"
+	$(BENCH_JVM) -cp $(BENCH_JAR) dev.rbee.hive.monitor.bench.LifeBench $(3)-life.json $(5)
 	@echo "== JMH: $(1) (log: $(BENCH_TMP)/$(notdir $(3)).log)"
-	set -o pipefail; $(BENCH_JVM) -jar $(BENCH_JAR) '$(BENCH_FILTER)' $(1) -rf json -rff $(3).json 2>&1 | tee $(BENCH_TMP)/$(notdir $(3)).log
+	set -o pipefail; ulimit -n 65536 2>/dev/null || ulimit -n $$(ulimit -Hn); $(BENCH_JVM) -jar $(BENCH_JAR) '$(BENCH_FILTER)' $(1) -rf json -rff $(3).json 2>&1 | tee $(BENCH_TMP)/$(notdir $(3)).log
 	@$(BENCH_JVM) -cp $(BENCH_JAR) dev.rbee.hive.monitor.bench.BenchCgroups
 	$(BENCH_JVM) -cp $(BENCH_JAR) dev.rbee.hive.monitor.bench.Report $(3).json $(3)-floor.json "$(4)" > $(3).md
 	@echo; cat $(3).md; echo; echo "written: $(3).json $(3)-floor.json $(3).md"
 endef
 
 bench: bench-build
-	$(call bench-run,$(BENCH_JMH_FULL),$(BENCH_C_FULL),$(BENCH_RES)/latest,make bench)
+	$(call bench-run,$(BENCH_JMH_FULL),$(BENCH_C_FULL),$(BENCH_RES)/latest,make bench,$(BENCH_LIFE_FULL))
 
 bench-quick: bench-build
-	$(call bench-run,$(BENCH_JMH_QUICK),$(BENCH_C_QUICK),$(BENCH_TMP)/quick,make bench-quick)
+	$(call bench-run,$(BENCH_JMH_QUICK),$(BENCH_C_QUICK),$(BENCH_TMP)/quick,make bench-quick,$(BENCH_LIFE_QUICK))
 
 bench-clean:
 	rm -rf $(BENCH_DIR)/c/build $(BENCH_TMP)

@@ -3,7 +3,7 @@
  * that the Java readers are compared with.
  *
  *   pread-floor [-t SECONDS] [-r ROUNDS] DIR FILE [SAMPLE_FILE...]
- *   pread-floor [-t SECONDS] [-r ROUNDS] -l LIST
+ *   pread-floor [-t SECONDS] [-r ROUNDS] -l LIST [-s SLOW_LIST -e N]
  *
  * For FILE in DIR (e.g. cpu.stat) it times, in a loop:
  *   - pread(fd, buf, 4096, 0) on an fd opened once (what a kept-open reader does);
@@ -21,6 +21,13 @@
  * a sampling round, cgroup.procs among them): all are opened once, and one op
  * is one whole round, each file pread once (cgroup.procs to end of file).
  * That is the floor of a heartbeat round over many workers.
+ *
+ * With -s SLOW_LIST -e N as well (the tiered round the Java collector does):
+ * the -l files are kept open and pread every op; every Nth op (the first
+ * included) also reads each SLOW_LIST file the way the slow tier does: its
+ * directory opened (O_DIRECTORY), the file opened relative to it (openat),
+ * read, closed, and the directory closed once its consecutive files are done.
+ * The mean ns/op is then the amortized cost of one round.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -165,8 +172,70 @@ static void json_string(const char *s)
     putchar('"');
 }
 
-/* -l LIST: one op = every listed file pread once. */
-static int round_floor(const char *list)
+/* The slow tier: files grouped by directory (consecutive lines), read every Nth op. */
+struct slow { int n; char **dirs; char **names; int every; long op; };
+static struct many round_fast;
+static struct slow round_slow;
+
+static long read_slow(struct slow *s)
+{
+    long total = 0;
+    for (int i = 0; i < s->n;) {
+        int dfd = open(s->dirs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0) die("open", s->dirs[i]);
+        int j = i;
+        for (; j < s->n && strcmp(s->dirs[j], s->dirs[i]) == 0; j++) {
+            int fd = openat(dfd, s->names[j], O_RDONLY | O_CLOEXEC);
+            if (fd < 0) die("openat", s->names[j]);
+            ssize_t n = pread(fd, buf, BUF_SIZE, 0);
+            if (n < 0) die("pread", s->names[j]);
+            total += n;
+            close(fd);
+        }
+        close(dfd);
+        i = j;
+    }
+    return total;
+}
+
+static long op_tiered_round(void *ctx)
+{
+    (void)ctx;
+    long total = op_sample_pread(&round_fast);
+    if (round_slow.op++ % round_slow.every == 0) total += read_slow(&round_slow);
+    return total;
+}
+
+static void load_slow(const char *list, int every)
+{
+    FILE *f = fopen(list, "r");
+    if (!f) die("open", list);
+    int cap = 0;
+    char *line = NULL;
+    size_t len = 0;
+    ssize_t got;
+    while ((got = getline(&line, &len, f)) > 0) {
+        if (line[got - 1] == '\n') line[--got] = '\0';
+        if (got == 0) continue;
+        if (round_slow.n == cap) {
+            cap = cap ? cap * 2 : 1024;
+            round_slow.dirs = realloc(round_slow.dirs, (size_t)cap * sizeof *round_slow.dirs);
+            round_slow.names = realloc(round_slow.names, (size_t)cap * sizeof *round_slow.names);
+            if (!round_slow.dirs || !round_slow.names) die("realloc", list);
+        }
+        char *slash = strrchr(line, '/');
+        if (!slash) die("no directory in", line);
+        round_slow.dirs[round_slow.n] = strndup(line, (size_t)(slash - line));
+        round_slow.names[round_slow.n] = strdup(slash + 1);
+        round_slow.n++;
+    }
+    free(line);
+    fclose(f);
+    round_slow.every = every;
+}
+
+/* -l LIST: one op = every listed file pread once (-s/-e: and the slow tier every Nth op). */
+static int round_floor(const char *list, const char *slow, int every)
 {
     FILE *f = fopen(list, "r");
     if (!f) die("open", list);
@@ -196,8 +265,21 @@ static int round_floor(const char *list)
     json_string(list);
     printf(", \"round_seconds\": %g, \"rounds\": %d,\n \"round\": {\"files\": %d, \"bytes\": %ld, ",
            round_seconds, rounds, m.n, op_sample_pread(&m));
-    print_result("pread", measure(op_sample_pread, &m));
+    if (slow) {
+        load_slow(slow, every);
+        round_fast = m;
+        printf("\"slow_files\": %d, \"slow_every\": %d, ", round_slow.n, every);
+        print_result("pread", measure(op_tiered_round, NULL));
+    } else {
+        print_result("pread", measure(op_sample_pread, &m));
+    }
     printf("}}\n");
+    for (int i = 0; i < round_slow.n; i++) {
+        free(round_slow.dirs[i]);
+        free(round_slow.names[i]);
+    }
+    free(round_slow.dirs);
+    free(round_slow.names);
     for (int i = 0; i < m.n; i++) {
         close(m.fds[i]);
         free((void *)m.paths[i]);
@@ -210,19 +292,24 @@ static int round_floor(const char *list)
 int main(int argc, char **argv)
 {
     int opt;
-    const char *list = NULL;
-    while ((opt = getopt(argc, argv, "t:r:l:")) != -1) {
+    const char *list = NULL, *slow = NULL;
+    int every = 10;
+    while ((opt = getopt(argc, argv, "t:r:l:s:e:")) != -1) {
         switch (opt) {
         case 't': round_seconds = atof(optarg); break;
         case 'r': rounds = atoi(optarg); break;
         case 'l': list = optarg; break;
+        case 's': slow = optarg; break;
+        case 'e': every = atoi(optarg); break;
         default:
             fprintf(stderr, "usage: %s [-t SECONDS] [-r ROUNDS] DIR FILE [SAMPLE_FILE...]\n", argv[0]);
             return 2;
         }
     }
-    if (list)
-        return round_floor(list);
+    if (list) {
+        if (every < 1) die("-e must be at least 1:", optarg);
+        return round_floor(list, slow, every);
+    }
     if (argc - optind < 2 || argc - optind - 1 > MAX_FILES || round_seconds <= 0 || rounds < 1) {
         fprintf(stderr, "usage: %s [-t SECONDS] [-r ROUNDS] DIR FILE [SAMPLE_FILE...] (at most %d files)\n", argv[0], MAX_FILES);
         return 2;

@@ -45,8 +45,11 @@ public final class BenchCgroups implements AutoCloseable {
     private BenchCgroups(Path mount) {
         this.mount = mount;
         long pid = ProcessHandle.current().pid();
-        this.root = mount.resolve(PREFIX + pid);
-        this.shm = Path.of("/dev/shm", PREFIX + pid);
+        // RBEE_BENCH_TAG names the run's directories (rbee-bench-TAG-PID), e.g. to tell parallel runs apart
+        String tag = System.getenv().getOrDefault("RBEE_BENCH_TAG", "");
+        String name = PREFIX + (tag.isEmpty() ? "" : tag + "-") + pid;
+        this.root = mount.resolve(name);
+        this.shm = Path.of("/dev/shm", name);
         this.hook = new Thread(this::close, "rbee-bench-cleanup");
     }
 
@@ -100,6 +103,29 @@ public final class BenchCgroups implements AutoCloseable {
             }
         }
         return dir;
+    }
+
+    /**
+     * A tree of {@code workers} copies of the pure-v2 fixture in /dev/shm (tmpfs):
+     * {@code tree-N/gGG/wNNNNN}, 100 workers per group, each with the files a
+     * sample reads (the stats files and cgroup.procs).  Returns the tree's root,
+     * for a {@code CgroupTree}; removed by {@link #close}.
+     */
+    public Path tmpfsTree(int workers) throws IOException {
+        Path top = shm.resolve("tree-" + workers);
+        java.util.Map<String, byte[]> content = new java.util.LinkedHashMap<>();
+        for (String f : Fixture.sampleFileNames()) {
+            try (InputStream in = BenchCgroups.class.getResourceAsStream("pure-v2/" + f)) {
+                if (in == null) throw new IOException("fixture file missing from the jar: pure-v2/" + f);
+                content.put(f, in.readAllBytes());
+            }
+        }
+        for (int i = 0; i < workers; i++) {
+            Path leaf = top.resolve(String.format("g%03d/w%05d", i / 100, i));
+            Files.createDirectories(leaf);
+            for (var e : content.entrySet()) Files.write(leaf.resolve(e.getKey()), e.getValue());
+        }
+        return top;
     }
 
     /** Kills the sleepers, removes every cgroup under root (deepest first) and the tmpfs copy. */
@@ -199,7 +225,8 @@ public final class BenchCgroups implements AutoCloseable {
             for (Path p : candidates) {
                 long pid;
                 try {
-                    pid = Long.parseLong(p.getFileName().toString().substring(PREFIX.length()));
+                    String name = p.getFileName().toString(); // rbee-bench-PID or rbee-bench-TAG-PID
+                    pid = Long.parseLong(name.substring(name.lastIndexOf('-') + 1));
                 } catch (NumberFormatException e) {
                     continue;
                 }

@@ -62,6 +62,7 @@ public final class Floor {
             }
         }
         floor.set("scale_round", roundFloor(json, bin, seconds, rounds));
+        root.set("heartbeat", heartbeat(json, bin, seconds, rounds));
         Files.createDirectories(out.toAbsolutePath().getParent());
         json.writerWithDefaultPrettyPrinter().writeValue(out.toFile(), root);
     }
@@ -94,6 +95,96 @@ public final class Floor {
                 Files.deleteIfExists(list);
             }
         }
+    }
+
+    /** Workers of the heartbeat figures (HeartbeatBench's goal row). */
+    static final int HEARTBEAT_WORKERS = 1000;
+
+    /**
+     * The heartbeat's floor and resources, over the same tmpfs tree as
+     * HeartbeatBench at {@value #HEARTBEAT_WORKERS} workers:
+     * <ul>
+     *   <li>the C floor of the tiered round: every fast-tier file and cgroup.procs
+     *       kept open and pread each round, the slow tier's files opened relative to
+     *       their directory, read and closed every {@code SLOW_EVERY}th round
+     *       (pread-floor -l FAST -s SLOW -e N), as the collector does;</li>
+     *   <li>fds per worker held while two collectors (the monitor's and a
+     *       Sampler's) sample the tree: the shared files counted in /proc/self/fd;</li>
+     *   <li>heap retained per worker by one collector after its rounds (MemoryMXBean
+     *       after GC, results dropped), and the native memory of its readers.</li>
+     * </ul>
+     */
+    static ObjectNode heartbeat(ObjectMapper json, Path bin, String seconds, String rounds) throws Exception {
+        ObjectNode out = json.createObjectNode();
+        int n = HEARTBEAT_WORKERS;
+        out.put("workers", n);
+        out.put("slow_every", dev.rbee.hive.monitor.stats.StatsCollector.SLOW_EVERY);
+        try (BenchCgroups cgroups = BenchCgroups.create()) {
+            Path tree = cgroups.tmpfsTree(n);
+            List<Path> leaves = new dev.rbee.hive.monitor.cgroup.CgroupTree(tree).leaves();
+            List<String> fast = new ArrayList<>(), slow = new ArrayList<>();
+            for (Path leaf : leaves) {
+                for (String f : dev.rbee.hive.monitor.stats.CgroupReader.fastFileNames())
+                    if (Files.exists(leaf.resolve(f))) fast.add(leaf.resolve(f).toString());
+                fast.add(leaf.resolve("cgroup.procs").toString());
+                for (String f : dev.rbee.hive.monitor.stats.CgroupReader.slowFileNames())
+                    if (Files.exists(leaf.resolve(f))) slow.add(leaf.resolve(f).toString());
+            }
+            Path fastList = Files.createTempFile("heartbeat-fast", ".list"), slowList = Files.createTempFile("heartbeat-slow", ".list");
+            try {
+                Files.write(fastList, fast);
+                Files.write(slowList, slow);
+                List<String> cmd = List.of(bin.toString(), "-t", seconds, "-r", rounds, "-l", fastList.toString(),
+                        "-s", slowList.toString(), "-e", Integer.toString(dev.rbee.hive.monitor.stats.StatsCollector.SLOW_EVERY));
+                System.out.println("# C floor, tiered heartbeat round: " + fast.size() + " fast + " + slow.size()
+                        + " slow files of " + n + " workers");
+                Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+                String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                if (p.waitFor() != 0) throw new IOException(bin + " -l -s failed (exit " + p.exitValue() + ")");
+                System.out.print(text);
+                out.set("c_round", json.readTree(text).path("round"));
+            } finally {
+                Files.deleteIfExists(fastList);
+                Files.deleteIfExists(slowList);
+            }
+
+            var mem = java.lang.management.ManagementFactory.getMemoryMXBean();
+            var direct = java.lang.management.ManagementFactory.getPlatformMXBeans(java.lang.management.BufferPoolMXBean.class)
+                    .stream().filter(b -> b.getName().equals("direct")).findFirst().orElseThrow();
+            int fds0 = openFds();
+            long heap0 = usedHeapAfterGc(mem), direct0 = direct.getMemoryUsed();
+            var tr = new dev.rbee.hive.monitor.cgroup.CgroupTree(tree);
+            try (var monitor = new dev.rbee.hive.monitor.stats.StatsCollector(tr, 1.0, Optional.empty())) {
+                for (int i = 0; i < 3; i++) monitor.collect(w -> true);
+                long heap1 = usedHeapAfterGc(mem), direct1 = direct.getMemoryUsed();
+                int fds1 = openFds();
+                try (var sampler = new dev.rbee.hive.monitor.stats.StatsCollector(tr, 1.0, Optional.empty())) {
+                    for (int i = 0; i < 3; i++) sampler.collect(w -> true);
+                    int fds2 = openFds();
+                    out.put("fds_one_reader", fds1 - fds0);
+                    out.put("fds_two_readers", fds2 - fds0);
+                    out.put("fds_per_worker", (double) (fds2 - fds0) / n);
+                }
+                out.put("heap_bytes_per_worker", (double) (heap1 - heap0) / n);
+                out.put("direct_bytes_per_worker", (double) (direct1 - direct0) / n);
+            }
+        }
+        System.out.println("# heartbeat resources: " + out);
+        return out;
+    }
+
+    private static int openFds() throws IOException {
+        try (var s = Files.list(Path.of("/proc/self/fd"))) {
+            return (int) s.count();
+        }
+    }
+
+    private static long usedHeapAfterGc(java.lang.management.MemoryMXBean mem) throws InterruptedException {
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+            Thread.sleep(50);
+        }
+        return mem.getHeapMemoryUsage().getUsed();
     }
 
     /**

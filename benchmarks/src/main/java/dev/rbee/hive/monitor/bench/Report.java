@@ -26,6 +26,8 @@ public final class Report {
     static final double MAX_FLOOR_RATIO = 1.5, MIN_SPEEDUP = 5.0;
 
     private final JsonNode jmh, floor;
+    /** LifeBench's figures (exit detection, adoption): FLOOR.json's sibling "-life.json", when there. */
+    private JsonNode life = com.fasterxml.jackson.databind.node.MissingNode.getInstance();
     private final StringBuilder md = new StringBuilder();
     private final List<String> targets = new ArrayList<>();
 
@@ -42,7 +44,10 @@ public final class Report {
         ObjectMapper json = new ObjectMapper();
         JsonNode jmh = json.readTree(Path.of(args[0]).toFile());
         JsonNode floor = Files.exists(Path.of(args[1])) ? json.readTree(Path.of(args[1]).toFile()) : json.createObjectNode();
-        System.out.print(new Report(jmh, floor).render(args.length > 2 ? args[2] : "make bench"));
+        Report r = new Report(jmh, floor);
+        Path lifeJson = Path.of(args[1].replace("-floor.json", "-life.json"));
+        if (!lifeJson.equals(Path.of(args[1])) && Files.exists(lifeJson)) r.life = json.readTree(lifeJson.toFile());
+        System.out.print(r.render(args.length > 2 ? args[2] : "make bench"));
     }
 
     // --- JMH results -------------------------------------------------------------------
@@ -116,6 +121,7 @@ public final class Report {
         allocation();
         scale();
         spawn();
+        sampleGoals();
         md.append("## Targets\n\n");
         for (String t : targets) md.append("- ").append(t).append('\n');
         return md.toString();
@@ -289,6 +295,103 @@ public final class Report {
                 .append(String.format(Locale.ROOT, "%.0f", r.ns / 1e3)).append(" | ")
                 .append(Double.isNaN(r.errorNs) ? "" : String.format(Locale.ROOT, "%.0f", r.errorNs / 1e3)).append(" | ").append(bytes(r.bytesPerOp))
                 .append(" | ").append(r.samples).append(" | ").append(ratio(r.p50Ns / plain.p50Ns)).append(" |\n");
+    }
+
+    // --- issue 17, sampling: the goals table (self-contained: the spawn rows live in their own method) ---
+
+    /** The JMH result of {@code benchmark} whose parameter {@code param} is {@code value}. */
+    Result resultWith(String benchmark, String param, String value) {
+        for (JsonNode e : jmh) {
+            if (!e.path("benchmark").asText().equals(PKG + benchmark)) continue;
+            if (!e.path("params").path(param).asText().equals(value)) continue;
+            JsonNode pm = e.path("primaryMetric");
+            double scale = toNs(pm.path("scoreUnit").asText());
+            JsonNode alloc = e.path("secondaryMetrics").path("gc.alloc.rate.norm");
+            return new Result(pm.path("score").asDouble() * scale, pm.path("scoreError").asDouble(Double.NaN) * scale,
+                    alloc.isMissingNode() ? Double.NaN : alloc.path("score").asDouble(), Double.NaN, Double.NaN, 0);
+        }
+        return null;
+    }
+
+    static final int[] HEARTBEAT_SIZES = {10, 100, 1000, 10_000};
+    static final double HEARTBEAT_MS = 10, ROUND_FLOOR_RATIO = 1.3, FLATNESS = 1.5, FDS_PER_WORKER = 4,
+            EXIT_P99_MS = 5, ADOPTION_MS = 200;
+
+    private void sampleGoals() {
+        Result round = resultWith("HeartbeatBench.round", "workers", "1000");
+        JsonNode hb = floor.path("heartbeat");
+        if (round == null && hb.isMissingNode() && life.isMissingNode()) return;
+        md.append("## Heartbeat at scale (issue 17): the sampling goals\n\n");
+        md.append("`HeartbeatBench`: `StatsCollector.collect` (the path of `collectAllWorkers()` and of `serve`'s Sampler) over N copies "
+                + "of the pure-v2 fixture in /dev/shm (every file a pure-v2 host has, every worker populated: a `ProcessStats` each). "
+                + "`round` is the tiered round (fast tier every round, slow tier every " + hb.path("slow_every").asInt(10)
+                + "th: JMH's mean is the amortized round); `fullRound` reads every file every round. The C floor does the tiered "
+                + "round's reads over the same files (`pread-floor -l FAST -s SLOW -e N`). Fds, heap: `Floor.heartbeat` at "
+                + hb.path("workers").asInt(1000) + " workers. Exit and adoption: `LifeBench` on the host's cgroup2.\n\n");
+        md.append("| Workers | round ms | ± | B/round | us per worker | fullRound ms | B/fullRound |\n|---:|---:|---:|---:|---:|---:|---:|\n");
+        double minPer = Double.MAX_VALUE, maxPer = 0;
+        for (int n : HEARTBEAT_SIZES) {
+            Result r = resultWith("HeartbeatBench.round", "workers", Integer.toString(n));
+            Result f = resultWith("HeartbeatBench.fullRound", "workers", Integer.toString(n));
+            if (r == null) continue;
+            double per = r.ns / 1e3 / n;
+            minPer = Math.min(minPer, per);
+            maxPer = Math.max(maxPer, per);
+            md.append(String.format(Locale.ROOT, "| %,d | %.3f | %.3f | %s | %.2f | %s | %s |%n", n, r.ns / 1e6, r.errorNs / 1e6,
+                    bytes(r.bytesPerOp), per, f == null ? "" : String.format(Locale.ROOT, "%.3f", f.ns / 1e6),
+                    f == null ? "" : bytes(f.bytesPerOp)));
+        }
+        md.append('\n');
+        double cNs = hb.path("c_round").path("pread").path("ns_per_op").asDouble(Double.NaN);
+        md.append("| Goal | Ours | Floor / peer / goal | Ratio | Met? |\n|---|---:|---:|---:|---|\n");
+        if (round != null) {
+            goal("Heartbeat: one round over 1000 workers (amortized tiered round)", ms(round.ns), "10 ms (1 % of a core at 1 Hz)",
+                    round.ns / 1e6 / HEARTBEAT_MS, round.ns / 1e6 < HEARTBEAT_MS);
+            goal("Allocation per round beyond the results (1000 workers)", bytes(round.bytesPerOp) + " B/round",
+                    "result " + exactBytes(floor.path("result_size").path("tmpfs").path("fresh_bytes")) + " B x 1000",
+                    round.bytesPerOp / (1000 * floor.path("result_size").path("tmpfs").path("fresh_bytes").asDouble(Double.NaN)),
+                    round.bytesPerOp <= 1000 * (floor.path("result_size").path("tmpfs").path("fresh_bytes").asDouble(Double.NaN) + 64));
+            if (!Double.isNaN(cNs))
+                goal("Round vs its C floor (same reads, same files)", ms(round.ns), "C " + ms(cNs), round.ns / cNs,
+                        round.ns / cNs <= ROUND_FLOOR_RATIO, "goal 1.3x");
+        }
+        if (maxPer > 0)
+            goal("Per-worker round time flat at 10 / 100 / 1000 / 10 000 workers", String.format(Locale.ROOT, "%.2f-%.2f us", minPer, maxPer),
+                    "max/min <= 1.5", maxPer / minPer, maxPer / minPer <= FLATNESS, "max/min");
+        if (hb.has("fds_per_worker"))
+            goal("Fds per worker (two readers: the monitor's collector and a Sampler)", String.format(Locale.ROOT, "%.2f",
+                    hb.path("fds_per_worker").asDouble()), "4", hb.path("fds_per_worker").asDouble() / FDS_PER_WORKER,
+                    hb.path("fds_per_worker").asDouble() <= FDS_PER_WORKER);
+        if (hb.has("heap_bytes_per_worker"))
+            md.append(String.format(Locale.ROOT, "| Retained per worker (one collector, after GC) | heap %,.0f B + direct %,.0f B | measured | | reported |%n",
+                    hb.path("heap_bytes_per_worker").asDouble(), hb.path("direct_bytes_per_worker").asDouble()));
+        JsonNode exit = life.path("exit");
+        if (exit.has("p99_us"))
+            goal(String.format(Locale.ROOT, "Exit detection: SIGKILL (pidfd) to onExit, over %d exits", exit.path("exits").asInt()),
+                    String.format(Locale.ROOT, "p99 %.2f ms (p50 %.2f)", exit.path("p99_us").asDouble() / 1e3, exit.path("p50_us").asDouble() / 1e3),
+                    "5 ms", exit.path("p99_us").asDouble() / 1e3 / EXIT_P99_MS, exit.path("p99_us").asDouble() / 1e3 <= EXIT_P99_MS);
+        JsonNode adopt = life.path("adoption");
+        if (adopt.has("ms"))
+            goal(String.format(Locale.ROOT, "Adoption: a fresh monitor finds and adopts %d live workers (%d found)",
+                            life.path("workers").asInt(), adopt.path("found").asInt()),
+                    adopt.path("ms").asText() + " ms", "200 ms", adopt.path("ms").asDouble() / ADOPTION_MS,
+                    adopt.path("ms").asDouble() <= ADOPTION_MS && adopt.path("found").asInt() == life.path("workers").asInt());
+        md.append('\n');
+    }
+
+    private static String ms(double ns) {
+        return String.format(Locale.ROOT, "%.3f ms", ns / 1e6);
+    }
+
+    private void goal(String what, String ours, String peer, double ratio, boolean met) {
+        goal(what, ours, peer, ratio, met, null);
+    }
+
+    private void goal(String what, String ours, String peer, double ratio, boolean met, String note) {
+        md.append("| ").append(what).append(" | ").append(ours).append(" | ").append(peer).append(" | ").append(ratio(ratio))
+                .append(" | ").append(met ? "**met**" : "**not met**").append(" |\n");
+        targets.add(what + ": " + ours + " vs " + peer + " (" + ratio(ratio) + (note == null ? "" : ", " + note) + "): "
+                + (met ? "met" : "not met"));
     }
 
     private static String num(double ns) {

@@ -58,12 +58,12 @@ import java.util.Set;
  * handles on one reader per leaf path, counted: the monitor's collector, every
  * {@code Sampler}, and {@code serve} read the same fds.  Rates stay per reader:
  * a handle reads into the caller's own counters (each {@link WorkerSeries} keeps
- * its own previous sample), so a handle only lends the files and the buffer.
+ * its own previous sample), so a handle only lends the files.
  *
  * <p>Threading: a reader made with the constructor is used by one thread at a
  * time.  A shared reader may be read from any thread through its handles: reads
- * of one leaf are serialised on the reader (they share its buffer), reads of
- * different leaves run in parallel; the registry is guarded by its own lock,
+ * of one leaf are serialised on the reader (its files' state), reads of
+ * different leaves run in parallel, each thread into its own buffer; the registry is guarded by its own lock,
  * taken only to hand out and return handles.
  */
 public final class CgroupReader implements CounterSource {
@@ -83,7 +83,12 @@ public final class CgroupReader implements CounterSource {
     private final MemorySegment dirName;
     /** statx's answer, reused: {@link #refresh} lists the directory only when its link count says it has subdirectories. */
     private final MemorySegment statx;
-    private final AsciiBuffer buffer = new AsciiBuffer();
+    /**
+     * One buffer per reading thread, not per reader: 8 KiB (direct + heap copy)
+     * per worker would be most of a worker's memory at 10 000 workers.  Reads of
+     * one leaf are serialised, and a thread reads one file at a time.
+     */
+    private static final ThreadLocal<AsciiBuffer> BUFFERS = ThreadLocal.withInitial(AsciiBuffer::new);
     private final KeptOpenFile[] files;
     private final KeptOpenFile procs;
     /** Bit i: slow file i was missing at the last look; not opened again until {@link #refresh}. */
@@ -106,12 +111,12 @@ public final class CgroupReader implements CounterSource {
         this.statx = arena.allocate(Libc.STATX_SIZE, 8);
         files = new KeptOpenFile[FAST_FILES.length];
         // cgroup.procs comes a page per read(2) when long: read it to the end
-        procs = new KeptOpenFile(cgroupDir.resolve("cgroup.procs"), buffer, false);
+        procs = new KeptOpenFile(cgroupDir.resolve("cgroup.procs"), null, false);
         try {
             if (!procs.open())
                 throw new CgroupException(cgroupDir, "ENOENT", "not a cgroup (no cgroup.procs): " + cgroupDir);
             for (int i = 0; i < FAST_FILES.length; i++) {
-                files[i] = new KeptOpenFile(cgroupDir.resolve(FAST_FILES[i].name()), buffer, true);
+                files[i] = new KeptOpenFile(cgroupDir.resolve(FAST_FILES[i].name()), null, true);
                 files[i].open();
             }
             probeSlow();
@@ -175,25 +180,26 @@ public final class CgroupReader implements CounterSource {
     @Override
     public boolean read(CgroupCounters into, boolean full) throws IOException {
         if (gone) return false;
+        AsciiBuffer buffer = BUFFERS.get();
         for (int i = 0; i < FAST_FILES.length; i++) {
-            if (files[i].read() >= 0) FAST_FILES[i].parse(buffer, into);
+            if (files[i].read(buffer) >= 0) FAST_FILES[i].parse(buffer, into);
             else FAST_FILES[i].absent(into);
         }
-        if (full) readSlow(into);
+        if (full) readSlow(into, buffer);
         into.clearPids();
-        if (procs.read() < 0) {
+        if (procs.read(buffer) < 0) {
             gone = true;
             close();
             return false;
         }
-        addPids(into);
+        addPids(buffer, into);
         for (KeptOpenFile sub : subProcs)
-            if (sub.read() >= 0) addPids(into); // a sub-cgroup removed meanwhile just has no pids
+            if (sub.read(buffer) >= 0) addPids(buffer, into); // a sub-cgroup removed meanwhile just has no pids
         return true;
     }
 
     /** The slow tier: opened relative to the directory, read, closed; a missing directory leaves cgroup.procs to say gone. */
-    private void readSlow(CgroupCounters into) throws IOException {
+    private void readSlow(CgroupCounters into, AsciiBuffer buffer) throws IOException {
         int dfd = Libc.openatRaw(Libc.AT_FDCWD, dirName, O_DIR);
         if (dfd < 0) {
             for (StatFile f : SLOW_FILES) f.absent(into);
@@ -258,7 +264,7 @@ public final class CgroupReader implements CounterSource {
         return back;
     }
 
-    private void addPids(CgroupCounters into) {
+    private static void addPids(AsciiBuffer buffer, CgroupCounters into) {
         while (buffer.nextLine()) {
             long pid = buffer.unsigned();
             if (pid > 0) into.addPid(pid);
@@ -285,7 +291,7 @@ public final class CgroupReader implements CounterSource {
         for (KeptOpenFile f : subProcs) f.close();
         List<KeptOpenFile> now = new ArrayList<>();
         for (Path sub : subs) {
-            KeptOpenFile f = new KeptOpenFile(sub.resolve("cgroup.procs"), buffer, false);
+            KeptOpenFile f = new KeptOpenFile(sub.resolve("cgroup.procs"), null, false);
             if (f.open()) now.add(f);
         }
         subProcs = now.toArray(KeptOpenFile[]::new);
