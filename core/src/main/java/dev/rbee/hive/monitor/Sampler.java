@@ -38,6 +38,11 @@ import static dev.rbee.hive.monitor.internal.Log.LOG;
  * delays the next round, so hand long work to another thread.  A listener given to
  * {@link Builder#listener} is called from the first round on; one added with
  * {@link #addListener} after {@code start()} from the next round that begins after.
+ *
+ * <p>Files: the sampler reads the same kept-open files as the monitor's
+ * {@code collectAllWorkers()} and every other sampler of this JVM (4 fds per
+ * worker in all); its rates are its own (it keeps its own previous counters).
+ * Tiers: see {@link Builder#slowTierEvery}.
  */
 public final class Sampler implements AutoCloseable {
     private final ProcessMonitor monitor;

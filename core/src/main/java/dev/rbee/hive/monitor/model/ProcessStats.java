@@ -17,6 +17,17 @@ import java.util.OptionalLong;
  * not give is absent, and {@link #absent()} (or {@link Counters#absentReason})
  * says why; nothing is ever reported as 0 for want of data.
  *
+ * <p>Tiers: a sampler reads the fast tier (cpu.stat, memory.current,
+ * pids.current, cgroup.procs) every round and the slow tier (memory.stat,
+ * memory.events, memory.peak/max/high, io.stat, pids.max, the pressure files)
+ * every Nth round (10 by default, {@code Sampler.Builder#slowTierEvery}), on a
+ * worker's first sample and on {@code collectInstance}.  Between slow rounds the
+ * slow tier's fields carry the values of its last read, and
+ * {@link Counters#slowTierAgeMillis()} says how old they are (empty when every
+ * field was read with this sample); so do {@code rssMb} (memory.stat anon) and
+ * the io rates, which are rates over the slow reads.  A carried value is a value
+ * the kernel gave; a field the kernel does not give stays absent with its reason.
+ *
  * <p>Immutable: thread-safe, to share between threads as it is.
  *
  * @param group      the worker's group
@@ -25,8 +36,9 @@ import java.util.OptionalLong;
  * @param pid        the main process (the oldest in the cgroup)
  * @param pids       every process in the cgroup
  * @param cpuPct     100 = one core busy
- * @param rssMb      memory.stat anon (the closest the kernel has to RSS; memory.current includes page cache)
- * @param ioReadMbS  bytes read from block devices per second, in MiB
+ * @param rssMb      memory.stat anon (the closest the kernel has to RSS; memory.current includes page cache);
+ *                   slow tier: see {@link Counters#slowTierAgeMillis()}
+ * @param ioReadMbS  bytes read from block devices per second, in MiB, over the last two io.stat reads (slow tier)
  * @param ioWriteMbS bytes written to block devices per second, in MiB
  * @param uptimeS    seconds since the main process started
  * @param gpuUtilPct SM utilisation of the worker's processes (NVML's per-process samples): the mean over the
