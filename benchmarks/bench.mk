@@ -1,7 +1,9 @@
 # JMH benchmarks (issue 7).  Included by the root Makefile; also works alone:
 #   make -f benchmarks/bench.mk bench
 #
-#   make bench        the fixed configuration (~6-8 min on 2 cores): writes
+#   make bench        the fixed configuration (~10-12 min on 2 cores; issue 17's heartbeat,
+#                     exit and adoption figures add ~4: Floor.heartbeat ~1 min, LifeBench
+#                     (1000 spawns twice) ~2 min, HeartbeatBench ~1.5 min): writes
 #                     benchmarks/results/latest.json (JMH), latest-floor.json (C
 #                     floor, result sizes, heartbeat fds/heap, machine), latest-life.json
 #                     (exit detection, adoption) and latest.md (the tables)

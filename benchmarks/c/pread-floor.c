@@ -46,8 +46,16 @@ static double round_seconds = 1.0;
 static int rounds = 3;
 
 struct result {
-    double mean, min, max;
+    double mean, min, max, cpu;
 };
+
+/* CPU time of this process (user + system): what an op costs the machine, whatever else runs on it. */
+static double cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
 
 static double now_ns(void)
 {
@@ -131,25 +139,28 @@ static volatile long sink;
 /* ops between two clock reads: many cheap ones, or one whole round (-l) */
 static int batch = 64;
 
-/* ns per op of one round of about `seconds`. */
-static double one_round(op_fn op, void *ctx, double seconds)
+/* ns per op of one round of about `seconds`; *cpu gets the CPU ns per op. */
+static double one_round(op_fn op, void *ctx, double seconds, double *cpu)
 {
-    double start = now_ns(), end = start + seconds * 1e9, t;
+    double start = now_ns(), end = start + seconds * 1e9, t, c0 = cpu_ns();
     long ops = 0;
     do {
         for (int i = 0; i < batch; i++) sink += op(ctx);
         ops += batch;
         t = now_ns();
     } while (t < end);
+    *cpu = (cpu_ns() - c0) / (double)ops;
     return (t - start) / (double)ops;
 }
 
 static struct result measure(op_fn op, void *ctx)
 {
-    struct result r = { 0, 1e300, 0 };
-    one_round(op, ctx, round_seconds); /* warm-up: caches, page tables, cpufreq */
+    struct result r = { 0, 1e300, 0, 0 };
+    double cpu;
+    one_round(op, ctx, round_seconds, &cpu); /* warm-up: caches, page tables, cpufreq */
     for (int i = 0; i < rounds; i++) {
-        double ns = one_round(op, ctx, round_seconds);
+        double ns = one_round(op, ctx, round_seconds, &cpu);
+        r.cpu += cpu / rounds;
         r.mean += ns / rounds;
         if (ns < r.min) r.min = ns;
         if (ns > r.max) r.max = ns;
@@ -159,7 +170,7 @@ static struct result measure(op_fn op, void *ctx)
 
 static void print_result(const char *key, struct result r)
 {
-    printf("\"%s\": {\"ns_per_op\": %.1f, \"min\": %.1f, \"max\": %.1f}", key, r.mean, r.min, r.max);
+    printf("\"%s\": {\"ns_per_op\": %.1f, \"min\": %.1f, \"max\": %.1f, \"cpu_ns_per_op\": %.1f}", key, r.mean, r.min, r.max, r.cpu);
 }
 
 static void json_string(const char *s)

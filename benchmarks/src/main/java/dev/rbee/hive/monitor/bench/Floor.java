@@ -148,6 +148,14 @@ public final class Floor {
                 Files.deleteIfExists(slowList);
             }
 
+            // The Java round over the same tree, timed like the C program: wall and CPU time per round
+            var tr0 = new dev.rbee.hive.monitor.cgroup.CgroupTree(tree);
+            double secs = Double.parseDouble(seconds);
+            int reps = Integer.parseInt(rounds);
+            out.set("java_round", javaRounds(json, tr0, dev.rbee.hive.monitor.stats.StatsCollector.SLOW_EVERY, n, secs, reps));
+            out.set("java_fast_round", javaRounds(json, tr0, Integer.MAX_VALUE, n, secs, reps));
+            out.set("java_full_round", javaRounds(json, tr0, 1, n, secs, reps));
+
             var mem = java.lang.management.ManagementFactory.getMemoryMXBean();
             var direct = java.lang.management.ManagementFactory.getPlatformMXBeans(java.lang.management.BufferPoolMXBean.class)
                     .stream().filter(b -> b.getName().equals("direct")).findFirst().orElseThrow();
@@ -169,8 +177,57 @@ public final class Floor {
                 out.put("direct_bytes_per_worker", (double) (direct1 - direct0) / n);
             }
         }
+        // per-worker CPU time of the tiered round as the hive grows (flatness), where the fd limit allows
+        ObjectNode flat = out.putObject("per_worker");
+        long hard = dev.rbee.hive.monitor.internal.FdBudget.raise().hard();
+        for (int size : new int[] {10, 100, 1000, 4000, 10_000}) {
+            long need = (long) size * dev.rbee.hive.monitor.internal.FdBudget.PER_WORKER + dev.rbee.hive.monitor.internal.FdBudget.RESERVE;
+            if (need > hard) {
+                flat.put(Integer.toString(size), "not run: needs " + need + " fds, hard limit " + hard);
+                continue;
+            }
+            try (BenchCgroups cgroups = BenchCgroups.create()) {
+                var t = new dev.rbee.hive.monitor.cgroup.CgroupTree(cgroups.tmpfsTree(size));
+                flat.set(Integer.toString(size), javaRounds(json, t, dev.rbee.hive.monitor.stats.StatsCollector.SLOW_EVERY, size,
+                        Double.parseDouble(seconds), Integer.parseInt(rounds)));
+            }
+        }
         System.out.println("# heartbeat resources: " + out);
         return out;
+    }
+
+    /**
+     * Collector rounds over {@code tree} (slow tier every {@code slowEvery}th), after
+     * a warm-up, for {@code reps} x {@code secs}: wall ns, this thread's CPU ns and
+     * allocated bytes per round (CPU time: what a round costs the machine, whatever
+     * else runs on it; the C floor reports the same).
+     */
+    static ObjectNode javaRounds(ObjectMapper json, dev.rbee.hive.monitor.cgroup.CgroupTree tree, int slowEvery, int n,
+                                 double secs, int reps) throws IOException {
+        var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        try (var c = new dev.rbee.hive.monitor.stats.StatsCollector(dev.rbee.hive.monitor.stats.Discovery.leaves(tree), 1.0,
+                Optional.empty(), slowEvery)) {
+            long warmEnd = System.nanoTime() + (long) (Math.max(1, secs * 2) * 1e9);
+            while (System.nanoTime() < warmEnd || c.collect(w -> true).size() != n) c.collect(w -> true);
+            long rounds = 0, sink = 0;
+            long w0 = System.nanoTime(), c0 = mx.getCurrentThreadCpuTime(), a0 = mx.getCurrentThreadAllocatedBytes();
+            long end = w0 + (long) (secs * reps * 1e9);
+            do {
+                sink += c.collect(w -> true).size();
+                rounds++;
+            } while (System.nanoTime() < end || rounds % Math.max(1, Math.min(slowEvery, 100)) != 0);
+            long w1 = System.nanoTime(), c1 = mx.getCurrentThreadCpuTime(), a1 = mx.getCurrentThreadAllocatedBytes();
+            if (sink != rounds * n) throw new IllegalStateException("a round missed workers: " + sink + " / " + rounds * n);
+            ObjectNode r = json.createObjectNode();
+            r.put("workers", n);
+            r.put("slow_every", slowEvery);
+            r.put("rounds", rounds);
+            r.put("wall_ns_per_op", (double) (w1 - w0) / rounds);
+            r.put("cpu_ns_per_op", (double) (c1 - c0) / rounds);
+            r.put("bytes_per_op", (double) (a1 - a0) / rounds);
+            System.out.println("# java rounds: " + r);
+            return r;
+        }
     }
 
     private static int openFds() throws IOException {
