@@ -138,21 +138,44 @@ public final class Floor {
                         "-s", slowList.toString(), "-e", Integer.toString(dev.rbee.hive.monitor.stats.StatsCollector.SLOW_EVERY));
                 System.out.println("# C floor, tiered heartbeat round: " + fast.size() + " fast + " + slow.size()
                         + " slow files of " + n + " workers");
-                Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+                // C and Java alternate, three times each, and the least CPU time of each is the figure: on a
+                // shared machine the state changes within seconds, and the least time is the least disturbed one
+                var tr0 = new dev.rbee.hive.monitor.cgroup.CgroupTree(tree);
+                double secs = Double.parseDouble(seconds);
+                int reps = Integer.parseInt(rounds);
+                com.fasterxml.jackson.databind.node.ArrayNode cs = out.putArray("c_rounds"), js = out.putArray("java_rounds");
+                JsonNode bestC = null;
+                ObjectNode bestJ = null;
+                for (int alt = 0; alt < 3; alt++) {
+                    Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+                    String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                    if (p.waitFor() != 0) throw new IOException(bin + " -l -s failed (exit " + p.exitValue() + ")");
+                    System.out.print(text);
+                    JsonNode c = json.readTree(text).path("round");
+                    cs.add(c);
+                    if (bestC == null || c.path("pread").path("cpu_ns_per_op").asDouble() < bestC.path("pread").path("cpu_ns_per_op").asDouble())
+                        bestC = c;
+                    ObjectNode j = javaRounds(json, tr0, dev.rbee.hive.monitor.stats.StatsCollector.SLOW_EVERY, n, secs, reps);
+                    js.add(j);
+                    if (bestJ == null || j.path("cpu_ns_per_op").asDouble() < bestJ.path("cpu_ns_per_op").asDouble()) bestJ = j;
+                }
+                out.set("c_round", bestC);
+                out.set("java_round", bestJ);
+                // the C floor of the fast tier alone (what 9 rounds in 10 read)
+                Process p = new ProcessBuilder(bin.toString(), "-t", seconds, "-r", rounds, "-l", fastList.toString())
+                        .redirectError(ProcessBuilder.Redirect.INHERIT).start();
                 String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-                if (p.waitFor() != 0) throw new IOException(bin + " -l -s failed (exit " + p.exitValue() + ")");
-                System.out.print(text);
-                out.set("c_round", json.readTree(text).path("round"));
+                if (p.waitFor() != 0) throw new IOException(bin + " -l failed (exit " + p.exitValue() + ")");
+                out.set("c_fast_round", json.readTree(text).path("round"));
             } finally {
                 Files.deleteIfExists(fastList);
                 Files.deleteIfExists(slowList);
             }
 
-            // The Java round over the same tree, timed like the C program: wall and CPU time per round
+            // The Java round over the same tree with the fast tier only, and with every file every round
             var tr0 = new dev.rbee.hive.monitor.cgroup.CgroupTree(tree);
             double secs = Double.parseDouble(seconds);
             int reps = Integer.parseInt(rounds);
-            out.set("java_round", javaRounds(json, tr0, dev.rbee.hive.monitor.stats.StatsCollector.SLOW_EVERY, n, secs, reps));
             out.set("java_fast_round", javaRounds(json, tr0, Integer.MAX_VALUE, n, secs, reps));
             out.set("java_full_round", javaRounds(json, tr0, 1, n, secs, reps));
 
