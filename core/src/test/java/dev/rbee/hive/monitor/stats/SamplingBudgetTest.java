@@ -71,7 +71,7 @@ class SamplingBudgetTest {
     void aRoundAllocatesNoMoreThanItsResults() throws IOException {
         assumeAllocationCounted();
         try (StatsCollector c = new StatsCollector(new CgroupTree(root), 1, Optional.empty())) {
-            for (int i = 0; i < 3000; i++) assertEquals(N, c.collect(f -> true).size()); // JIT warm-up
+            for (int i = 0; i < 1500; i++) assertEquals(N, c.collect(f -> true).size()); // JIT warm-up: 150 000 samples
             int rounds = 10 * StatsCollector.SLOW_EVERY; // slow rounds among them
             long before = allocatedBytes();
             int results = 0;
