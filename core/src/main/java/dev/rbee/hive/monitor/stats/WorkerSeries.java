@@ -96,7 +96,8 @@ public final class WorkerSeries implements AutoCloseable {
         if (!reader.read(current, full)) return false;
         currentNanos = nowNanos;
         if (full) slowNanos = nowNanos;
-        current.slowTierAgeNanos(full ? -1 : nowNanos - slowNanos);
+        // no full read yet: the slow fields are absent ("not read yet"), not old
+        current.slowTierAgeNanos(full || slowNanos == 0 ? -1 : nowNanos - slowNanos);
         // A counter that went backwards means a new cgroup under the same name: restart the series.
         if (hasPrevious && (backwards(Field.CPU_USAGE_USEC) || backwards(Field.IO_RBYTES) || backwards(Field.IO_WBYTES))) {
             hasPrevious = false;
