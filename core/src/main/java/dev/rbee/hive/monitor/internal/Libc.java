@@ -58,6 +58,7 @@ public final class Libc {
     private static final MethodHandle SYSCALL4 = errnoCall("syscall",
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
             Linker.Option.firstVariadicArg(1));
+    private static final MethodHandle PIPE2 = errnoCall("pipe2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle EVENTFD = errnoCall("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle POLL = errnoCall("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
     private static final MethodHandle READ = errnoCall("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
@@ -273,6 +274,17 @@ public final class Libc {
         }
     }
 
+    /** write(2) of the whole segment, once; the count written, or -errno. */
+    public static long write(int fd, MemorySegment buf) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CAPTURE);
+            long r = (long) WRITE.invokeExact(st, fd, buf, buf.byteSize());
+            return r >= 0 ? r : -errnoOf(st);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
     private static final java.lang.foreign.ValueLayout.OfByte JAVA_BYTE_LAYOUT = java.lang.foreign.ValueLayout.JAVA_BYTE;
 
     public static int close(int fd) {
@@ -338,6 +350,29 @@ public final class Libc {
         } catch (Throwable t) {
             throw rethrow(t);
         }
+    }
+
+    public static final int O_CREAT = 0x40, O_APPEND = 0x400;
+
+    /**
+     * pipe2(2) with O_CLOEXEC into {@code fds} (read end at {@code at}, write end at {@code at + 1}), through
+     * a caller's 8-byte scratch segment so that a spawn allocates no arena; 0 or -errno.
+     */
+    public static int pipe(MemorySegment scratch, MemorySegment state, int[] fds, int at) {
+        try {
+            int r = (int) PIPE2.invokeExact(state, scratch, O_CLOEXEC);
+            if (r != 0) return -errnoOf(state);
+            fds[at] = scratch.get(JAVA_INT, 0);
+            fds[at + 1] = scratch.get(JAVA_INT, 4);
+            return 0;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** A segment for the errno of a call (see {@link #pipe}). */
+    public static MemorySegment callState(Arena arena) {
+        return arena.allocate(CAPTURE);
     }
 
     public static final int EFD_CLOEXEC = 0x80000, POLLIN = 1;
