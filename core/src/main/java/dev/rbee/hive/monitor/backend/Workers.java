@@ -62,8 +62,9 @@ public final class Workers {
         where.id().ifPresent(m -> live.put(m.id(), w));
         if (p instanceof NativeProcess np) {
             // Our own child: the exit watcher already polls its pidfd and reaps it (NativeProcess); no JDK thread.
-            np.exitStatus().whenComplete((st, failure) -> Reaper.execute(() ->
-                    w.mainExit.complete(failure == null ? Optional.of(st) : Optional.empty())));
+            // Completed right there (nothing blocks: the end-of-life work goes on to the reaper pool).
+            np.exitStatus().whenComplete((st, failure) ->
+                    w.mainExit.complete(failure == null ? Optional.of(st) : Optional.empty()));
         } else if (pidfd >= 0) {
             // Our exit watcher, not Process.onExit(): that one completes on the common ForkJoinPool, so a caller
             // who blocks that pool (two cores: one thread) would delay every exit.  The status is the JDK's: its

@@ -38,9 +38,10 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * written into one buffer that grows only when a spec needs more, and strings
  * are encoded char by char (ASCII; anything else goes through UTF-8 bytes).
  *
- * <p>Threading: {@link #spawn} only on the spawner thread ("rbee-spawner",
- * which PR_SET_PDEATHSIG ties the workers to): the buffer is that thread's.
- * {@link #reap} from any thread, once per child.
+ * <p>Threading: {@link #spawn} one call at a time (Spawner serializes them:
+ * the buffer is shared), from the spawner thread ("rbee-spawner") for a worker
+ * with a parent-death signal, which PR_SET_PDEATHSIG ties to the cloning
+ * thread.  {@link #reap} from any thread, once per child.
  */
 final class NativeSpawn {
     /** Steps of rbee-spawn.c's protocol comment. */

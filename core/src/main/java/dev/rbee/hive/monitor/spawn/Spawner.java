@@ -26,7 +26,8 @@ import java.util.concurrent.TimeUnit;
  *       "joined" (with a pidfd of itself) and its status channel closed at exec.</li>
  * </ul>
  * Either way {@link #launch} returns once the target program runs inside its cgroup.
- * Thread-safe: every spawn runs on the one "rbee-spawner" thread.
+ * Thread-safe.  Every launcher spawn, and every native spawn of a worker with a parent-death signal, runs on
+ * the one long-lived "rbee-spawner" thread; other native spawns clone from the caller's thread, one at a time.
  */
 public final class Spawner {
     /** How long a launcher may take to join and exec (generous: the VM suite runs under emulation). */
@@ -90,7 +91,11 @@ public final class Spawner {
      */
     public Launched launch(WorkerSpec spec, Optional<Path> cgroup, int cgroupFd) throws SpawnException {
         if (forced != SpawnPath.LAUNCHER && (cgroupFd >= 0 || cgroupFd == NO_CGROUP) && NativeSpawn.supports(spec)) {
-            Launched l = onSpawnThread(() -> launchNative(spec, cgroup, cgroupFd), spec);
+            // PR_SET_PDEATHSIG ties the child to the thread that cloned it: then the long-lived spawner thread.
+            // Without it, the caller's own thread clones (two thread hand-offs less per spawn).
+            Launched l = spec.parentDeathSignal().isPresent()
+                    ? onSpawnThread(() -> launchNative(spec, cgroup, cgroupFd), spec)
+                    : launchNative(spec, cgroup, cgroupFd);
             if (l != null) return l;
         } else if (forced == SpawnPath.NATIVE) {
             throw new SpawnException(Step.LAUNCHER, null, "rbee.spawn=native, but this spawn of " + spec.command().get(0)
@@ -100,8 +105,11 @@ public final class Spawner {
         return launchWithLauncher(spec, cgroup);
     }
 
-    /** On the spawner thread: the native spawn, or null where the path is unavailable (then the launcher). */
-    private Launched launchNative(WorkerSpec spec, Optional<Path> cgroup, int cgroupFd) throws SpawnException {
+    /**
+     * The native spawn, or null where the path is unavailable (then the launcher).  One at a time (the request
+     * buffer is shared); on the spawner thread when the worker has a parent-death signal, else on the caller's.
+     */
+    private synchronized Launched launchNative(WorkerSpec spec, Optional<Path> cgroup, int cgroupFd) throws SpawnException {
         if (nativeSpawn == null) {
             try {
                 nativeSpawn = Optional.of(NativeSpawn.load());
