@@ -76,7 +76,8 @@ public final class CgroupTree {
         Path leafDir = leaf(cfg.group(), cfg.instance());
         try (GroupLock g = lockGroup(cfg.group(), true)) {
             Optional<Leaf> old = tryLock(leafDir);
-            if (old.isEmpty() && Files.isDirectory(leafDir, LinkOption.NOFOLLOW_LINKS))
+            // statx, not Files.isDirectory: that one throws and catches NoSuchFileException for every new leaf
+            if (old.isEmpty() && Libc.inode(leafDir.toString()) >= 0)
                 throw new SpawnException(Step.BUSY, "instance busy: " + cfg.id() + " is owned by " + owner(leafDir));
             if (old.isPresent()) {
                 try (Leaf o = old.get()) {
@@ -371,8 +372,9 @@ public final class CgroupTree {
      */
     void enableControllers(Limits limits, List<Path> chain) throws SpawnException, IOException {
         Set<Controller> wanted = new LinkedHashSet<>();
+        boolean none = limits.isEmpty(); // the usual spawn: no limit, so no LimitWrite lists to build
         for (Controller c : Controller.all())
-            if (!c.limitWrites(limits).isEmpty() || c.neededForStats()) wanted.add(c);
+            if (c.neededForStats() || !none && !c.limitWrites(limits).isEmpty()) wanted.add(c);
         // Each directory's two files read once per claim, not once per controller (a spawn read them 10 times).
         List<Set<String>> enabled = new ArrayList<>(), offered = new ArrayList<>();
         for (int i = 0; i < chain.size(); i++) {
@@ -380,7 +382,7 @@ public final class CgroupTree {
             offered.add(null);
         }
         for (Controller c : wanted) {
-            boolean required = !c.limitWrites(limits).isEmpty();
+            boolean required = !none && !c.limitWrites(limits).isEmpty();
             for (int i = 0; i < chain.size(); i++) {
                 Path dir = chain.get(i);
                 Path subtree = dir.resolve("cgroup.subtree_control");
@@ -401,7 +403,10 @@ public final class CgroupTree {
                 }
                 try {
                     CgroupFiles.write(subtree, "+" + c.name());
-                    enabled.set(i, null); // read again for the next controller: the kernel's word, not ours
+                    // Read again: this directory's for the next controller (the kernel's word, not ours), and the
+                    // children's cgroup.controllers, which now offer it.
+                    enabled.set(i, null);
+                    for (int j = i + 1; j < chain.size(); j++) offered.set(j, null);
                 } catch (CgroupException e) {
                     if (!required) break;
                     throw new SpawnException(Step.SUBTREE_CONTROL, e.errno().orElse(null), e.getMessage(), e);
@@ -412,6 +417,7 @@ public final class CgroupTree {
 
     /** Writes every limit; the first refusal fails with the file, the value and the errno. */
     static void applyLimits(Leaf leaf, Limits limits) throws SpawnException {
+        if (limits.isEmpty()) return;
         for (Controller c : Controller.all()) {
             for (LimitWrite w : c.limitWrites(limits)) {
                 try {

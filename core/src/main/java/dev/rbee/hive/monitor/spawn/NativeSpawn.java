@@ -209,7 +209,8 @@ final class NativeSpawn {
         long need = R_SIZE + 16;
         for (int i = 0; i < cmd.size(); i++) need += 3L * cmd.get(i).length() + 9;
         if (!spec.clearEnvironment()) for (String e : baseEntries) need += 3L * e.length() + 9;
-        for (Map.Entry<String, String> e : env.entrySet()) need += 3L * (e.getKey().length() + e.getValue().length()) + 10;
+        boolean ownEnv = !env.isEmpty(); // most specs add nothing: then no entry iterator either
+        if (ownEnv) for (Map.Entry<String, String> e : env.entrySet()) need += 3L * (e.getKey().length() + e.getValue().length()) + 10;
         if (cwd != null) need += 3L * cwd.length() + 1;
         need += 16;
         if (need > buf.byteSize()) buf = arena.allocate(Math.max(need, 2 * buf.byteSize()), 8);
@@ -217,7 +218,7 @@ final class NativeSpawn {
         long base = b.address();
         int argc = cmd.size();
         int envc = 0;
-        if (!spec.clearEnvironment()) for (String k : baseKeys) if (!env.containsKey(k)) envc++;
+        if (!spec.clearEnvironment()) for (String k : baseKeys) if (!ownEnv || !env.containsKey(k)) envc++;
         envc += env.size();
         long argvAt = R_SIZE, envpAt = argvAt + 8L * (argc + 1), at = envpAt + 8L * (envc + 1);
         for (int i = 0; i < argc; i++) {
@@ -228,14 +229,16 @@ final class NativeSpawn {
         int e = 0;
         if (!spec.clearEnvironment()) {
             for (int i = 0; i < baseKeys.length; i++) {
-                if (env.containsKey(baseKeys[i])) continue;
+                if (ownEnv && env.containsKey(baseKeys[i])) continue;
                 b.set(JAVA_LONG, envpAt + 8L * e++, base + at);
                 at = put(b, at, baseEntries[i], null, spec);
             }
         }
-        for (Map.Entry<String, String> kv : env.entrySet()) {
-            b.set(JAVA_LONG, envpAt + 8L * e++, base + at);
-            at = put(b, at, kv.getKey(), kv.getValue(), spec);
+        if (ownEnv) {
+            for (Map.Entry<String, String> kv : env.entrySet()) {
+                b.set(JAVA_LONG, envpAt + 8L * e++, base + at);
+                at = put(b, at, kv.getKey(), kv.getValue(), spec);
+            }
         }
         b.set(JAVA_LONG, envpAt + 8L * e, 0);
         long cwdAt = 0;
