@@ -385,8 +385,7 @@ public final class CgroupTree {
             boolean required = !none && !c.limitWrites(limits).isEmpty();
             for (int i = 0; i < chain.size(); i++) {
                 Path dir = chain.get(i);
-                Path subtree = dir.resolve("cgroup.subtree_control");
-                if (enabled.get(i) == null) enabled.set(i, CgroupFiles.words(subtree));
+                if (enabled.get(i) == null) enabled.set(i, CgroupFiles.words(dir.resolve("cgroup.subtree_control")));
                 if (enabled.get(i).contains(c.name())) continue;
                 if (offered.get(i) == null) offered.set(i, CgroupFiles.words(dir.resolve("cgroup.controllers")));
                 Set<String> available = offered.get(i);
@@ -399,10 +398,11 @@ public final class CgroupTree {
                             "cannot apply " + first.file() + "=\"" + first.value() + "\": the " + c.name()
                                     + " controller is not available in " + dir.resolve("cgroup.controllers")
                                     + " (it lists: " + (available.isEmpty() ? "nothing" : String.join(" ", available))
-                                    + "), so \"+" + c.name() + "\" cannot be written to " + subtree + fix, null);
+                                    + "), so \"+" + c.name() + "\" cannot be written to " + dir.resolve("cgroup.subtree_control")
+                                    + fix, null);
                 }
                 try {
-                    CgroupFiles.write(subtree, "+" + c.name());
+                    CgroupFiles.write(dir.resolve("cgroup.subtree_control"), "+" + c.name());
                     // Read again: this directory's for the next controller (the kernel's word, not ours), and the
                     // children's cgroup.controllers, which now offer it.
                     enabled.set(i, null);

@@ -81,7 +81,8 @@ public final class Launcher {
         try (InputStream in = Launcher.class.getClassLoader().getResourceAsStream(name.substring(1))) {
             if (in == null)
                 throw new IOException("no " + what + " for linux-" + arch + " in the jar (" + name
-                        + "); build it (make) or configure an explicit launcher path");
+                        + "); build it (make)" + (what.equals("rbee-launch") ? " or configure an explicit launcher path"
+                        : ", or put rbee-native-launcher's jar on the class path"));
             return in.readAllBytes();
         }
     }
