@@ -16,9 +16,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Regression guard for issue 17's spawn allocation: a monitored spawn on the
  * native path, counted (never timed) on the thread that spawns, with
  * ThreadMXBean's per-thread allocation counter.  The bound is generous (16 KB;
- * the caller's share measured about 8 KB, the benchmark's whole-JVM figure is
+ * the caller's share measured 4.1-4.7 KB, the benchmark's whole-JVM figure is
  * in docs/performance.md): it catches a path that starts copying strings,
- * building a ProcessBuilder or an arena per spawn again.
+ * building a ProcessBuilder or an arena per call again.
  */
 class SpawnAllocationTest {
     static final long BOUND_BYTES = 16 * 1024;
