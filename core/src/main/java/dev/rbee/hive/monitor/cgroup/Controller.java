@@ -17,6 +17,14 @@ public interface Controller {
 
     /** Every controller this library knows, in the order limits are applied. */
     static List<Controller> all() {
-        return List.of(CpuController.INSTANCE, MemoryController.INSTANCE, IoController.INSTANCE, PidsController.INSTANCE);
+        return Holder.ALL;
+    }
+
+    /** Made once: every spawn asks (a static field of an interface would be public). */
+    final class Holder {
+        static final List<Controller> ALL =
+                List.of(CpuController.INSTANCE, MemoryController.INSTANCE, IoController.INSTANCE, PidsController.INSTANCE);
+
+        private Holder() {}
     }
 }
