@@ -2,7 +2,7 @@ package dev.rbee.hive.monitor;
 
 import dev.rbee.hive.monitor.backend.cgroup2.CgroupBackend;
 import dev.rbee.hive.monitor.backend.Life;
-import dev.rbee.hive.monitor.backend.Placement;
+import dev.rbee.hive.monitor.backend.Home;
 import dev.rbee.hive.monitor.backend.portable.PortableBackend;
 import dev.rbee.hive.monitor.backend.proctree.ProcTreeBackend;
 import dev.rbee.hive.monitor.backend.WorkerBackend;
@@ -134,10 +134,10 @@ public final class ProcessMonitor implements AutoCloseable {
     public Worker spawn(WorkerSpec spec) throws SpawnException {
         if (spec.monitoring().isPresent()) return spawnMonitored(spec, spec.monitoring().get());
         if (backend.kind() == Backend.Kind.PORTABLE)
-            return Worker.of(workers.spawned(PortableBackend.start(spec), -1, Placement.plain(), Instant.now()));
+            return Worker.of(workers.spawned(PortableBackend.start(spec), -1, Home.plain(), Instant.now()));
         Instant started = Instant.now();
         Spawner.Launched l = spawner().launch(spec, Optional.empty());
-        return Worker.of(workers.spawned(l.process(), l.pidfd(), Placement.plain(), started));
+        return Worker.of(workers.spawned(l.process(), l.pidfd(), Home.plain(), started));
     }
 
     /** How long a spawn waits for this monitor's previous life of the same id to finish its cleanup. */
@@ -401,7 +401,9 @@ public final class ProcessMonitor implements AutoCloseable {
          * The monitor.
          *
          * @return a monitor on the chosen (or best) backend
-         * @throws IOException if the backend cannot be set up (cgroup2 not writable, mount table unreadable)
+         * @throws IOException if the backend cannot be set up (mount table unreadable), or the backend asked for with
+         *         {@link #backend} cannot work here (e.g. CGROUP2 without a writable cgroup2 root): an explicit choice
+         *         never falls back to another backend
          */
         public ProcessMonitor build() throws IOException {
             Optional<Path> l = Optional.ofNullable(launcher);
@@ -418,7 +420,7 @@ public final class ProcessMonitor implements AutoCloseable {
             String where;
             if (r == null) {
                 Optional<CgroupMount> m = CgroupMount.find(mountinfo);
-                if (m.isEmpty()) return procTree("no cgroup2 mount in " + mountinfo, l);
+                if (m.isEmpty()) return procTreeUnlessCgroupAsked("no cgroup2 mount in " + mountinfo, l);
                 r = m.get().mountPoint().resolve(DEFAULT_ROOT_NAME);
                 where = "cgroup2 mounted at " + m.get().mountPoint();
             } else {
@@ -427,13 +429,22 @@ public final class ProcessMonitor implements AutoCloseable {
             Path probe = Files.isDirectory(r) ? r : r.getParent();
             if (probe == null || !Files.isDirectory(probe) || !Files.isWritable(probe)
                     || !Files.isWritable(probe.resolve("cgroup.procs")) && Files.exists(probe.resolve("cgroup.procs")))
-                return procTree(where + ", but " + probe + " is not writable by uid " + uid() + " (no delegation)", l);
+                return procTreeUnlessCgroupAsked(where + " (root " + r + "), but " + (probe == null ? r : probe) + " is not "
+                        + (probe == null || !Files.isDirectory(probe) ? "a directory" : "writable by uid " + uid() + " (no delegation)"), l);
             String controllers = String.join(" ", CgroupFiles.words(probe.resolve("cgroup.controllers")));
             String reason = where + "; workers under " + r + "; controllers available: "
                     + (controllers.isEmpty() ? "none" : controllers);
             if (kind != null && kind != Backend.Kind.CGROUP2) throw new IllegalStateException("unreachable: " + kind);
             return new ProcessMonitor(new Backend(Backend.Kind.CGROUP2, reason, Optional.of(r)),
                     Optional.of(new CgroupTree(r)), l);
+        }
+
+        /** The proc-tree fallback, or (when the cgroup2 backend was asked for) a failure saying why it cannot work. */
+        private ProcessMonitor procTreeUnlessCgroupAsked(String why, Optional<Path> launcher) throws IOException {
+            if (kind == Backend.Kind.CGROUP2)
+                throw new IOException("the cgroup2 backend was asked for but cannot work: " + why
+                        + "; run as root, give --root a delegated cgroup2 directory, or ask for --backend auto/proctree");
+            return procTree(why, launcher);
         }
 
         private static ProcessMonitor procTree(String why, Optional<Path> launcher) throws IOException {
