@@ -70,9 +70,11 @@ smoke:
 	echo "$$out" | grep '^0::'; \
 	echo "$$out" | grep -q '^0::.*/rbee.slice/demo/1$$' || { echo "smoke: the worker was not in rbee.slice/demo/1" >&2; exit 1; }
 
-# The VM suite runs what the host suite built.
+# The VM suites run what the host suite built: the busybox-init guest, then the
+# systemd guest (systemd as PID 1).
 test: host-test
 	$(MAKE) --no-print-directory vm-test
+	$(MAKE) --no-print-directory vm-test-systemd
 
 gpu-check: build
 	gpu-check/run.sh
@@ -84,6 +86,6 @@ clean:
 # JMH: make bench (about 7 minutes), make bench-quick (about 1 minute).
 include benchmarks/bench.mk
 
-# The QEMU test VM (vm/): make vm-image, vm-smoke, vm-test (see vm/README.md).
+# The QEMU test VM (vm/): make vm-image, vm-smoke, vm-test, vm-test-systemd (see vm/README.md).
 include vm/vm.mk
 include vm/vm-test.mk

@@ -2,8 +2,8 @@
 # Build (or refresh) the cached pieces a QEMU guest needs: host packages, an
 # uncompressed Debian kernel, a small busybox initramfs and a scratch disk.
 # Usage: vm/build.sh CACHE_DIR
-# Idempotent: every artefact is rebuilt only when missing (the initramfs also
-# when vm/init.sh is newer). See /work/shared/VM-NOTES.md for the why.
+# Idempotent: every artefact is rebuilt only when missing (an initramfs also
+# when its init script is newer). See /work/shared/VM-NOTES.md for the why.
 set -euo pipefail
 
 if [[ $# -ne 1 ]]; then
@@ -77,7 +77,7 @@ if [[ ! -s $CACHE/kver ]]; then
     kver=$(ls "$CACHE/kroot/lib/modules")
     [[ $(wc -w <<<"$kver") -eq 1 ]] || die "expected one kernel in the package, got: $kver"
     depmod -b "$CACHE/kroot" "$kver"
-    rm -f "$CACHE/vmlinux" "$CACHE/initrd.cpio.gz"
+    rm -f "$CACHE/vmlinux" "$CACHE/initrd.cpio.gz" "$CACHE/initrd-systemd.cpio.gz"
     echo "$kver" >"$CACHE/kver"
 fi
 kver=$(cat "$CACHE/kver")
@@ -103,16 +103,19 @@ if [[ ! -s $CACHE/vmlinux ]]; then
     log "extracted vmlinux ($(du -h "$CACHE/vmlinux" | cut -f1))"
 fi
 
-# --- 4. initramfs: busybox + modules + vm/init.sh ---------------------------
-if [[ ! -s $CACHE/initrd.cpio.gz || $VM_DIR/init.sh -nt $CACHE/initrd.cpio.gz ]]; then
-    log "building initramfs"
+# --- 4. initramfs: busybox + modules + an /init; two of them, the busybox
+#        mode's (vm/init.sh) and the systemd mode's (vm/init-systemd.sh) -----
+build_initrd() {   # build_initrd INIT_SCRIPT OUT_NAME
+    local init=$1 out=$CACHE/$2 ir sz pad m kind path name dest
+    if [[ -s $out && ! $init -nt $out ]]; then return 0; fi
+    log "building $2 from $(basename "$init")"
     ir=$(mktemp -d "$CACHE/initrd.XXXXXX")
     trap 'rm -rf "$ir"' EXIT
     mkdir -p "$ir"/{bin,dev,proc,sys,lower,newroot,rw,modules}
     # The initramfs has no libc: busybox must be the static build.
     { ldd /bin/busybox 2>&1 || true; } | grep -q 'not a dynamic executable' || die "/bin/busybox is not static (busybox-static?)"
     cp /bin/busybox "$ir/bin/busybox"
-    install -m 755 "$VM_DIR/init.sh" "$ir/init"
+    install -m 755 "$init" "$ir/init"
     # Flat, ordered module list: busybox insmod needs dependencies loaded first.
     : >"$ir/modules/order"
     for m in "${MODULES[@]}"; do
@@ -130,16 +133,18 @@ if [[ ! -s $CACHE/initrd.cpio.gz || $VM_DIR/init.sh -nt $CACHE/initrd.cpio.gz ]]
     # No device nodes needed (so no root needed): the kernel's built-in
     # initramfs already holds /dev/console, and /init mounts devtmpfs first.
     (cd "$ir" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) \
-        | gzip -9n >"$CACHE/initrd.cpio.gz.tmp"
+        | gzip -9n >"$out.tmp.$$"
     # Pad to 512 bytes so another cpio can be appended later (VM-NOTES).
-    sz=$(stat -c %s "$CACHE/initrd.cpio.gz.tmp")
+    sz=$(stat -c %s "$out.tmp.$$")
     pad=$(( (512 - sz % 512) % 512 ))
-    [[ $pad -eq 0 ]] || head -c "$pad" /dev/zero >>"$CACHE/initrd.cpio.gz.tmp"
-    mv "$CACHE/initrd.cpio.gz.tmp" "$CACHE/initrd.cpio.gz"
-    log "initramfs $(du -h "$CACHE/initrd.cpio.gz" | cut -f1), modules: $(tr '\n' ' ' <"$ir/modules/order")"
+    [[ $pad -eq 0 ]] || head -c "$pad" /dev/zero >>"$out.tmp.$$"
+    mv "$out.tmp.$$" "$out"
+    log "$2 $(du -h "$out" | cut -f1), modules: $(tr '\n' ' ' <"$ir/modules/order")"
     rm -rf "$ir"
     trap - EXIT
-fi
+}
+build_initrd "$VM_DIR/init.sh" initrd.cpio.gz
+build_initrd "$VM_DIR/init-systemd.sh" initrd-systemd.cpio.gz
 
 # --- 5. scratch disk: raw and sparse; run.sh attaches it with snapshot=on so
 #        guest writes never reach this file and concurrent runs don't clash -

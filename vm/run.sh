@@ -11,7 +11,11 @@
 # exit code (boot failure, crash), 2 on usage errors. Console output goes to
 # stdout and to RUN_DIR/console.log.
 # Env: VM_ACCEL (default tcg,thread=single; "kvm" where /dev/kvm works),
-# VM_SMP (2), VM_MEM (2G).
+# VM_SMP (2), VM_MEM (2G), VM_INIT (busybox, the default: vm/init.sh runs the
+# script as PID 1's child on a cgroup2 it mounts itself; systemd: the host
+# root's systemd boots as PID 1 and runs the script from a oneshot service,
+# vm/init-systemd.sh), VM_APPEND (more kernel command line, e.g.
+# "systemd.log_level=debug systemd.log_target=console" to watch a boot).
 # Why thread=single: with multi-threaded TCG (QEMU 7.2, Debian 12), a JVM in
 # the guest crashed about once in ten starts with SIGSEGV (#GP) on the 5-byte
 # jmp HotSpot patches over a compiled method's entry, most likely one vCPU
@@ -31,7 +35,13 @@ TIMEOUT_S=${3:-600}
 
 log() { echo "vm-run: $*" >&2; }
 
-for f in vmlinux initrd.cpio.gz scratch.img; do
+case ${VM_INIT:-busybox} in
+    busybox) INITRD=initrd.cpio.gz APPEND= ;;
+    # PID 1 systemd reads systemd.* from /proc/cmdline, not from its argv (argv only in a container).
+    systemd) INITRD=initrd-systemd.cpio.gz APPEND=" systemd.unit=rbee-vm-test.target systemd.show_status=0" ;;
+    *) log "VM_INIT=$VM_INIT: expected busybox or systemd"; exit 2 ;;
+esac
+for f in vmlinux $INITRD scratch.img; do
     if [[ ! -s $CACHE/$f ]]; then
         log "missing $CACHE/$f; run vm/build.sh $1 first"
         exit 2
@@ -79,8 +89,8 @@ timeout -k 5 "$TIMEOUT_S" qemu-system-x86_64 \
     -display none -no-reboot -nic none -monitor none -parallel none \
     -chardev stdio,id=con,signal=off,logfile="$RUN_DIR/console.log" \
     -serial chardev:con \
-    -kernel "$CACHE/vmlinux" -initrd "$CACHE/initrd.cpio.gz" \
-    -append "console=ttyS0 panic=-1 quiet loglevel=3" \
+    -kernel "$CACHE/vmlinux" -initrd "$CACHE/$INITRD" \
+    -append "console=ttyS0 panic=-1 quiet loglevel=3$APPEND${VM_APPEND:+ $VM_APPEND}" \
     -virtfs local,path="$RUN_DIR",mount_tag=vmrun,security_model=none \
     -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
     -drive file="$CACHE/scratch.img",if=virtio,format=raw,snapshot=on \

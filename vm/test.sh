@@ -2,20 +2,28 @@
 # The VM suite: runs the JUnit tests tagged "vm" (core/src/test/java/dev/rbee/
 # hive/monitor/vm) inside the QEMU guest, as root on a pure cgroup v2 system,
 # with the host's built classes and JDK, in one JVM.
-# Usage: vm/test.sh CACHE_DIR          (what `make vm-test` runs)
+# With VM_SUITE=systemd, the guest boots systemd as PID 1 (vm/init-systemd.sh)
+# and the JVM, started by a oneshot service, runs the tests tagged "systemd"
+# (package dev.rbee.hive.monitor.vm.systemd); /usr/local/bin/rbee-mon runs the
+# built CLI (cli/target/rbee-mon.jar) there.
+# Usage: vm/test.sh CACHE_DIR          (what `make vm-test` runs;
+#        VM_SUITE=systemd vm/test.sh CACHE_DIR: what `make vm-test-systemd` runs)
 # Needs: the project built (mvn install/package -DskipTests: core/target/classes,
 #        test-classes, vm-classpath.txt, vm/junit-platform-console-standalone-*.jar,
 #        native-launcher/build); the guest image is built/cached by vm/build.sh.
 # Env:
+#   VM_SUITE=vm or systemd          which suite (default vm)
 #   VM_TEST=Class or Class#method   run one test class or method (simple names
-#                                   are looked up in dev.rbee.hive.monitor.vm)
+#                                   are looked up in the suite's package)
 #   VM_TEST_TIMEOUT=SECONDS         whole VM run (default 600)
 #   RBEE_SKIP_VM=1                  where QEMU cannot run at all: say so and
 #                                   exit 0 instead of failing
 #   VM_JAVA_OPTS                    extra options for the guest's test JVM
 #   JAVA_HOME                       the JDK the guest runs (default: bin/find-jdk)
-# Output: the guest's console, then "vm: N passed, N failed, N skipped".
-# Reports: core/target/vm-reports/ (JUnit XML and the console log).
+# Output: the guest's console, then "vm: N passed, N failed, N skipped"
+#         ("vm-systemd: ..." for the systemd suite).
+# Reports: core/target/vm-reports/ (vm-systemd-reports/ for the systemd suite:
+#          JUnit XML and the console log).
 # Exit status: 0 only if the VM ran, at least one test ran and none failed.
 set -euo pipefail
 
@@ -27,7 +35,12 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 mkdir -p "$1"
 CACHE=$(cd "$1" && pwd)
 TIMEOUT_S=${VM_TEST_TIMEOUT:-600}
-REPORTS=$REPO/core/target/vm-reports
+case ${VM_SUITE:-vm} in
+    vm) SUITE=vm TAG=vm PKG=dev.rbee.hive.monitor.vm INIT=busybox ;;
+    systemd) SUITE=vm-systemd TAG=systemd PKG=dev.rbee.hive.monitor.vm.systemd INIT=systemd ;;
+    *) echo "vm-test: VM_SUITE=$VM_SUITE: expected vm or systemd" >&2; exit 2 ;;
+esac
+REPORTS=$REPO/core/target/$SUITE-reports
 
 log() { echo "vm-test: $*" >&2; }
 die() { echo "vm-test: ERROR: $*" >&2; exit 1; }
@@ -40,7 +53,7 @@ cannot_run() {
         echo "## The VM suite did NOT run: limits, OOM, pids, io and delegation" >&2
         echo "## are untested on this machine." >&2
         echo "################################################################" >&2
-        echo "vm: SKIPPED"
+        echo "$SUITE: SKIPPED"
         exit 0
     fi
     echo "################################################################" >&2
@@ -69,6 +82,8 @@ need "$REPO/core/target/vm-classpath.txt"
 need "$REPO/native-launcher/build/rbee-launch"
 need "$REPO/native-launcher/build/test/vm-helper"
 need "$REPO/native-launcher/build/test/race-fork"
+cli_jar=$REPO/cli/target/rbee-mon.jar
+[[ $SUITE != vm-systemd ]] || need "$cli_jar"
 # the newest, should an older copy still lie there
 console_jar=$(ls -1 "$REPO"/core/target/vm/junit-platform-console-standalone-*.jar 2>/dev/null | sort -V | tail -n1 || true)
 [[ -n $console_jar ]] || die "missing core/target/vm/junit-platform-console-standalone-*.jar: build the project first (mvn package -DskipTests)"
@@ -78,17 +93,17 @@ cp_test="$REPO/core/target/classes:$REPO/core/target/test-classes:$REPO/native-l
 deps=$(cat "$REPO/core/target/vm-classpath.txt")
 [[ -z $deps ]] || cp_test="$cp_test:$deps"
 
-select_args=(--select-package dev.rbee.hive.monitor.vm)
+select_args=(--select-package "$PKG")
 if [[ -n ${VM_TEST:-} ]]; then
     [[ $VM_TEST =~ ^[A-Za-z0-9_.$]+(#[A-Za-z0-9_]+)?$ ]] || die "VM_TEST=$VM_TEST: expected Class or Class#method"
     what=$VM_TEST
-    [[ ${what%%#*} == *.* ]] || what=dev.rbee.hive.monitor.vm.$what
+    [[ ${what%%#*} == *.* ]] || what=$PKG.$what
     if [[ $what == *#* ]]; then select_args=(--select-method "$what"); else select_args=(--select-class "$what"); fi
 fi
 
 guest_script=$(mktemp "${TMPDIR:-/tmp}/rbee-vm-test.XXXXXX")
 mkdir -p "$CACHE/runs"
-RUN_DIR=$(mktemp -d "$CACHE/runs/vm-test-$(date +%Y%m%d-%H%M%S).XXXXXX")
+RUN_DIR=$(mktemp -d "$CACHE/runs/$SUITE-test-$(date +%Y%m%d-%H%M%S).XXXXXX")
 trap 'rm -f "$guest_script"' EXIT
 
 q() { printf '%q' "$1"; }
@@ -116,6 +131,29 @@ q() { printf '%q' "$1"; }
     echo "    ucp=/opt/rbee-vm/classes:/opt/rbee-vm/test-classes ulauncher=/opt/rbee-vm/rbee-launch uhelper=/opt/rbee-vm/vm-helper"
     echo "    echo 'vm-test: the build is not readable by uid 65534: copied to /opt/rbee-vm for the delegation test'"
     echo "fi"
+    if [[ $SUITE == vm-systemd ]]; then
+        # The systemd suite's unprivileged supervisors (uid 65534 in a Delegate=yes
+        # unit) run the CLI jar and, for the race, the test classes with JUnit's
+        # assertions and the library's dependencies: guest copies where the host's
+        # are not readable by that user (dependencies under /root/.m2 never are).
+        echo "ujar=$(q "$cli_jar") utestbin=$(q "$REPO/native-launcher/build/test") ulib=$(q "$console_jar${deps:+:$deps}")"
+        echo "if ! setpriv --reuid=65534 --regid=65534 --clear-groups sh -c 'for f in \"\$@\"; do test -r \"\$f\" || exit 1; done' sh \\"
+        echo "        $(q "$cli_jar") $(q "$REPO/native-launcher/build/test/race-fork") \$(echo \"\$ulib\" | tr : ' ') 2>/dev/null; then"
+        echo "    mkdir -p /opt/rbee-vm/testbin /opt/rbee-vm/lib"
+        echo "    cp $(q "$cli_jar") /opt/rbee-vm/rbee-mon.jar"
+        echo "    cp $(q "$REPO/native-launcher/build/test")/* /opt/rbee-vm/testbin/ 2>/dev/null"
+        echo "    l=; for f in \$(echo \"\$ulib\" | tr : ' '); do cp \"\$f\" /opt/rbee-vm/lib/; l=\$l:/opt/rbee-vm/lib/\$(basename \"\$f\"); done"
+        echo "    chmod -R a+rX /opt/rbee-vm"
+        echo "    ujar=/opt/rbee-vm/rbee-mon.jar utestbin=/opt/rbee-vm/testbin ulib=\${l#:}"
+        echo "    echo 'vm-test: the CLI jar or test programs are not readable by uid 65534: copied to /opt/rbee-vm'"
+        echo "fi"
+        # rbee-mon as bin/rbee-mon runs it, with the host's JDK.
+        echo "cat >/usr/local/bin/rbee-mon <<EOF"
+        echo "#!/bin/sh"
+        echo "exec $(q "$JAVA_HOME/bin/java") --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto -jar \$ujar \"\\\$@\""
+        echo "EOF"
+        echo "chmod 755 /usr/local/bin/rbee-mon"
+    fi
     echo 'echo "vm-test: guest $(uname -r), $(nproc) cpus, $(grep MemTotal /proc/meminfo | tr -s " "), JVM starts at $(cut -d" " -f1 /proc/uptime) s"'
     # shellcheck disable=SC2086  # VM_JAVA_OPTS is a list of options
     printf '%q ' "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED ${VM_JAVA_OPTS:-} \
@@ -126,19 +164,24 @@ q() { printf '%q' "$1"; }
     # shellcheck disable=SC2016  # expanded by the guest's shell
     printf '%s ' '"-Drbee.vm.unprivileged.classpath=$ucp"' '"-Drbee.vm.unprivileged.launcher=$ulauncher"' \
         '"-Drbee.vm.unprivileged.helper=$uhelper"'
+    if [[ $SUITE == vm-systemd ]]; then
+        # shellcheck disable=SC2016
+        printf '%s ' '"-Drbee.vm.unprivileged.testbin=$utestbin"' '"-Drbee.vm.unprivileged.lib=$ulib"'
+        printf '%q ' "-Drbee.vm.java=$JAVA_HOME/bin/java"
+    fi
     printf '%q ' -jar "$console_jar" execute \
         --disable-banner --details=tree --fail-if-no-tests \
         --exclude-engine=junit-vintage --exclude-engine=junit-platform-suite \
-        --class-path "$cp_test" --include-tag vm "${select_args[@]}" \
+        --class-path "$cp_test" --include-tag "$TAG" "${select_args[@]}" \
         --reports-dir /vmrun/reports
     echo
 } >"$guest_script"
 
 # --- 3. boot and run ----------------------------------------------------------
-log "running ${VM_TEST:-all tests tagged vm} in the VM (timeout ${TIMEOUT_S}s)"
+log "running ${VM_TEST:-all tests tagged $TAG} in the VM ($INIT init, timeout ${TIMEOUT_S}s)"
 start=$(date +%s)
 set +e
-VM_RUN_DIR=$RUN_DIR "$REPO/vm/run.sh" "$CACHE" "$guest_script" "$TIMEOUT_S"
+VM_INIT=$INIT VM_RUN_DIR=$RUN_DIR "$REPO/vm/run.sh" "$CACHE" "$guest_script" "$TIMEOUT_S"
 rc=$?
 set -e
 elapsed=$(( $(date +%s) - start ))
@@ -165,14 +208,14 @@ attr() {   # attr NAME: summed over the <testsuite> elements of every XML report
     echo "$total"
 }
 if [[ -z $xml ]]; then
-    echo "vm: 0 passed, 0 failed, 0 skipped (no JUnit report: the suite did not run; exit $rc, ${elapsed}s)"
+    echo "$SUITE: 0 passed, 0 failed, 0 skipped (no JUnit report: the suite did not run; exit $rc, ${elapsed}s)"
     exit 1
 fi
 tests=$(attr tests); failures=$(attr failures); errors=$(attr errors); skipped=$(attr skipped)
 failed=$((failures + errors))
 passed=$((tests - failed - skipped))
-echo "vm suite: ${elapsed}s; reports in ${REPORTS#"$REPO"/}"
-echo "vm: $passed passed, $failed failed, $skipped skipped"
+echo "$SUITE suite: ${elapsed}s; reports in ${REPORTS#"$REPO"/}"
+echo "$SUITE: $passed passed, $failed failed, $skipped skipped"
 if [[ $tests -eq 0 ]]; then
     log "no test ran"
     exit 1

@@ -7,9 +7,15 @@
 #   make vm-test VM_TEST=MemoryLimitVmTest#oomKillIsReported one method
 #   make vm-test RBEE_SKIP_VM=1   where QEMU cannot run at all: skip, loudly
 # Prints "vm: N passed, N failed, N skipped"; JUnit XML in core/target/vm-reports/.
+# `make vm-test-systemd` (same variables) boots systemd as PID 1 in the guest and
+# runs the tests tagged "systemd" (dev.rbee.hive.monitor.vm.systemd) from a
+# service; prints "vm-systemd: ..."; reports in core/target/vm-systemd-reports/.
 VM_CACHE ?= .vm-cache
 
-.PHONY: vm-test
+.PHONY: vm-test vm-test-systemd
 
 vm-test:
 	VM_TEST='$(VM_TEST)' VM_TEST_TIMEOUT='$(VM_TEST_TIMEOUT)' RBEE_SKIP_VM='$(RBEE_SKIP_VM)' vm/test.sh $(VM_CACHE)
+
+vm-test-systemd:
+	VM_SUITE=systemd VM_TEST='$(VM_TEST)' VM_TEST_TIMEOUT='$(VM_TEST_TIMEOUT)' RBEE_SKIP_VM='$(RBEE_SKIP_VM)' vm/test.sh $(VM_CACHE)
