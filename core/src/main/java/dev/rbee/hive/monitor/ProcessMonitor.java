@@ -66,6 +66,8 @@ public final class ProcessMonitor implements AutoCloseable {
     private final Optional<Path> launcherPath;
     private final Workers workers = new Workers();
     private Spawner spawner;
+    /** The spawn path the builder forced, if any (else the property rbee.spawn, else native where it works). */
+    private Optional<dev.rbee.hive.monitor.model.SpawnPath> spawnPath = Optional.empty();
     private StatsCollector collector;
     private final java.util.Set<Sampler> samplers = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
@@ -353,7 +355,7 @@ public final class ProcessMonitor implements AutoCloseable {
         if (spawner == null) {
             try {
                 Path launcher = launcherPath.isPresent() ? Launcher.explicit(launcherPath.get()) : Launcher.fromJar();
-                spawner = new Spawner(launcher);
+                spawner = spawnPath.isPresent() ? new Spawner(launcher, spawnPath.get()) : new Spawner(launcher);
             } catch (IOException e) {
                 throw new SpawnException(Step.LAUNCHER, null, "cannot find rbee-launch: " + e.getMessage(), e);
             }
@@ -403,12 +405,35 @@ public final class ProcessMonitor implements AutoCloseable {
         public Builder backend(Backend.Kind k) { this.kind = k; return this; }
 
         /**
+         * Spawn only through this path (NATIVE or LAUNCHER), instead of the native path where it works and the
+         * launcher elsewhere; overrides the system property {@code rbee.spawn}.  NATIVE then fails a spawn the
+         * native path cannot make.  For tests and benchmarks that compare the two.
+         *
+         * @param p the path
+         * @return this builder
+         */
+        public Builder spawnPath(dev.rbee.hive.monitor.model.SpawnPath p) {
+            if (p == dev.rbee.hive.monitor.model.SpawnPath.JDK)
+                throw new IllegalArgumentException("JDK is the portable backend's path: choose it with backend(PORTABLE)");
+            this.spawnPath = p;
+            return this;
+        }
+
+        private dev.rbee.hive.monitor.model.SpawnPath spawnPath;
+
+        /**
          * The monitor.
          *
          * @return a monitor on the chosen (or best) backend
          * @throws IOException if the backend cannot be set up (cgroup2 not writable, mount table unreadable)
          */
         public ProcessMonitor build() throws IOException {
+            ProcessMonitor m = make();
+            m.spawnPath = Optional.ofNullable(spawnPath);
+            return m;
+        }
+
+        private ProcessMonitor make() throws IOException {
             Optional<Path> l = Optional.ofNullable(launcher);
             // 4 kept-open fds per sampled worker: 10 000 workers need more than the usual soft limit of 1024
             if (System.getProperty("os.name").startsWith("Linux")) dev.rbee.hive.monitor.internal.FdBudget.raise();

@@ -96,12 +96,24 @@ public final class Worker {
     }
 
     /**
-     * The JDK process (streams, waitFor) for a worker this monitor spawned; empty for an adopted one.
+     * The process (streams, waitFor, exit value) of a worker this monitor spawned; empty for an adopted one.
+     * On the native path it is our own {@link Process} over the clone's pidfd and our pipe fds: no JDK
+     * waiting thread, and {@link Process#toHandle()} is not offered (it would act on the pid number).
      *
      * @return the process
      */
     public Optional<Process> process() {
         return life.process();
+    }
+
+    /**
+     * How this monitor started the worker: {@code NATIVE} (clone3 into its cgroup through librbee-spawn.so),
+     * {@code LAUNCHER} (rbee-launch, the fallback) or {@code JDK} (portable backend).
+     *
+     * @return the path; empty for a worker found running
+     */
+    public Optional<dev.rbee.hive.monitor.model.SpawnPath> spawnPath() {
+        return life.spawnPath();
     }
 
     /**

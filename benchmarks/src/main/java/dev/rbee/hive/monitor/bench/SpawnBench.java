@@ -2,6 +2,7 @@ package dev.rbee.hive.monitor.bench;
 
 import dev.rbee.hive.monitor.model.ExitReport;
 import dev.rbee.hive.monitor.ProcessMonitor;
+import dev.rbee.hive.monitor.model.SpawnPath;
 import dev.rbee.hive.monitor.model.WorkerSpec;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -24,8 +25,12 @@ import java.util.concurrent.TimeUnit;
  * <ul>
  *   <li>{@code processBuilder}: plain ProcessBuilder, no cgroup (the floor);</li>
  *   <li>{@code monitoredSpawn}: {@link ProcessMonitor#spawn} with monitoring,
- *       then {@code onExit().join()}: leaf created, rbee-launch joins it
- *       before exec, exit seen, final figures read, leaf removed;</li>
+ *       then {@code onExit().join()}, on the default (native) path: leaf
+ *       created, librbee-spawn.so's clone3 starts the program inside it, exit
+ *       seen through the pidfd, final figures read, leaf removed;</li>
+ *   <li>{@code monitoredSpawnLauncher}: the same through the fallback path,
+ *       rbee-launch (ProcessBuilder, jspawnhelper, the launcher joins the leaf
+ *       and execs the program, the status socket handshake);</li>
  *   <li>{@code spawnThenAttach}: the first implementation's way: mkdir the
  *       leaf, ProcessBuilder, then write the pid into cgroup.procs (racy: the
  *       process runs outside the cgroup until then, and /bin/true has often
@@ -41,16 +46,18 @@ public class SpawnBench {
     private static final String TRUE = Files.isExecutable(Path.of("/bin/true")) ? "/bin/true" : "/usr/bin/true";
 
     private BenchCgroups cgroups;
-    private ProcessMonitor monitor;
+    private ProcessMonitor monitor, launcherMonitor;
     private Path attachDir;
     private long n, attached, missed;
 
     @Setup(Level.Trial)
     public void setUp() throws Exception {
         cgroups = BenchCgroups.create();
-        monitor = ProcessMonitor.builder().root(cgroups.root().resolve("spawn")).build();
+        monitor = ProcessMonitor.builder().root(cgroups.root().resolve("spawn")).spawnPath(SpawnPath.NATIVE).build();
+        launcherMonitor = ProcessMonitor.builder().root(cgroups.root().resolve("spawn")).spawnPath(SpawnPath.LAUNCHER).build();
         attachDir = cgroups.cgroup("attach");
-        monitoredSpawn(); // unpacks rbee-launch, starts the reaper threads
+        monitoredSpawn(); // unpacks librbee-spawn.so, starts the reaper threads
+        monitoredSpawnLauncher(); // unpacks rbee-launch
         System.out.println("# backend: " + monitor.backend());
     }
 
@@ -70,6 +77,12 @@ public class SpawnBench {
     @Benchmark
     public ExitReport monitoredSpawn() throws Exception {
         return monitor.spawn(WorkerSpec.command(TRUE).withMonitoring("bench", "w" + (n++ % 1000)).build())
+                .onExit().join();
+    }
+
+    @Benchmark
+    public ExitReport monitoredSpawnLauncher() throws Exception {
+        return launcherMonitor.spawn(WorkerSpec.command(TRUE).withMonitoring("bench", "l" + (n++ % 1000)).build())
                 .onExit().join();
     }
 

@@ -6,6 +6,7 @@ import dev.rbee.hive.monitor.internal.Libc;
 import dev.rbee.hive.monitor.model.ExitReport;
 import dev.rbee.hive.monitor.model.ExitStatus;
 import dev.rbee.hive.monitor.model.MonitorConfig;
+import dev.rbee.hive.monitor.model.SpawnPath;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -32,6 +33,7 @@ public final class Life {
 
     private final long pid;
     private final Optional<Process> process;
+    private final Optional<SpawnPath> spawnPath;
     private final Optional<MonitorConfig> monitoring;
     private final Optional<Leaf> leaf;
     /** Its processes: the cgroup, or (process-tree backend) its session and descendants. */
@@ -46,10 +48,11 @@ public final class Life {
     /** The one public facade of this life, made on first use. */
     private Object facade;
 
-    Life(long pid, int pidfd, Optional<Process> process, Placement where, Instant startedAt) {
+    Life(long pid, int pidfd, Optional<Process> process, Optional<SpawnPath> spawnPath, Placement where, Instant startedAt) {
         this.pid = pid;
         this.pidfd = pidfd;
         this.process = process;
+        this.spawnPath = spawnPath;
         this.monitoring = where.id();
         this.leaf = where.leaf();
         this.tree = where.members();
@@ -106,6 +109,11 @@ public final class Life {
     /** @return the JDK process, for a worker this monitor spawned */
     public Optional<Process> process() {
         return process;
+    }
+
+    /** @return how the worker was started; empty for one found running */
+    public Optional<SpawnPath> spawnPath() {
+        return spawnPath;
     }
 
     /** @return whether the worker was found running rather than spawned */
@@ -178,6 +186,12 @@ public final class Life {
 
     /** Sends {@code sig} through the pidfd; a process that already exited is not an error. */
     synchronized void signalMain(int sig) throws IOException {
+        if (process.isPresent() && process.get() instanceof dev.rbee.hive.monitor.spawn.NativeProcess np) {
+            // Through the process: it knows when it has reaped the child (then the pidfd is no longer to be used).
+            int r = np.signal(sig);
+            if (r < 0) throw new IOException("cannot send signal " + sig + " to pid " + pid + ": " + Libc.errnoName(-r));
+            return;
+        }
         if (pidfd < 0) {
             // No pidfd (portable backend, or an exit before pidfd_open): the JDK's handle, which knows TERM and KILL.
             process.ifPresent(p -> { if (sig == SIGKILL) p.toHandle().destroyForcibly(); else p.toHandle().destroy(); });
@@ -204,6 +218,7 @@ public final class Life {
     @Override
     public String toString() {
         return "Worker[pid=" + pid + monitoring.map(m -> ", " + m.id()).orElse("")
-                + (!owned() ? ", observed" : adopted() ? ", adopted" : "") + "]";
+                + (!owned() ? ", observed" : adopted() ? ", adopted" : "")
+                + spawnPath.map(p -> ", " + p.name().toLowerCase(java.util.Locale.ROOT)).orElse("") + "]";
     }
 }

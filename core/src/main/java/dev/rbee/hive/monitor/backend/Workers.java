@@ -3,7 +3,9 @@ package dev.rbee.hive.monitor.backend;
 import dev.rbee.hive.monitor.model.ExitStatus;
 import dev.rbee.hive.monitor.model.MonitorConfig;
 import dev.rbee.hive.monitor.internal.Libc;
+import dev.rbee.hive.monitor.model.SpawnPath;
 import dev.rbee.hive.monitor.spawn.ExitWatcher;
+import dev.rbee.hive.monitor.spawn.NativeProcess;
 
 import java.time.Instant;
 import java.util.Map;
@@ -47,7 +49,7 @@ public final class Workers {
         return spawning.contains(id);
     }
 
-    /** A worker this monitor spawned: its exit status comes from the JDK. */
+    /** A worker this monitor spawned: its exit status comes from its NativeProcess, or the JDK's. */
     public Life spawned(Process p, int pidfd, Placement where, Instant started) {
         Optional<Tree> tree = where.members();
         boolean portable = tree.filter(t -> t instanceof HandleMembers).isPresent() || !LINUX;
@@ -55,9 +57,15 @@ public final class Workers {
         // unreaped child, so its pid cannot have been reused yet).  The portable backend signals through ProcessHandle.
         if (pidfd < 0 && !portable) pidfd = Libc.pidfdOpen(p.pid());
         tree.filter(t -> t instanceof HandleMembers).ifPresent(t -> ((HandleMembers) t).main(p.toHandle()));
-        Life w = new Life(p.pid(), pidfd, Optional.of(p), where, started);
+        SpawnPath path = p instanceof NativeProcess ? SpawnPath.NATIVE : portable ? SpawnPath.JDK : SpawnPath.LAUNCHER;
+        Life w = new Life(p.pid(), pidfd, Optional.of(p), Optional.of(path), where, started);
         where.id().ifPresent(m -> live.put(m.id(), w));
-        if (pidfd >= 0) {
+        if (p instanceof NativeProcess np) {
+            // Our own child: the exit watcher already polls its pidfd and reaps it (NativeProcess); no JDK thread.
+            // Completed right there (nothing blocks: the end-of-life work goes on to the reaper pool).
+            np.exitStatus().whenComplete((st, failure) ->
+                    w.mainExit.complete(failure == null ? Optional.of(st) : Optional.empty()));
+        } else if (pidfd >= 0) {
             // Our exit watcher, not Process.onExit(): that one completes on the common ForkJoinPool, so a caller
             // who blocks that pool (two cores: one thread) would delay every exit.  The status is the JDK's: its
             // reaper thread collects it, and waitFor returns it once the pidfd said the process is gone.
@@ -74,7 +82,7 @@ public final class Workers {
     /** A worker found running (not our child): its exit is seen through its pidfd, its status is not ours. */
     public Life adopted(long pid, int pidfd, Placement where, Instant started) {
         Optional<Tree> tree = where.members();
-        Life w = new Life(pid, pidfd, Optional.empty(), where, started);
+        Life w = new Life(pid, pidfd, Optional.empty(), Optional.empty(), where, started);
         live.put(where.id().orElseThrow().id(), w);
         // Fallback if the pidfd cannot be polled: the tree is gone (cgroup), or the pid is (process tree).
         ExitWatcher.shared().watch(pidfd, () -> w.mainExit.complete(Optional.empty()),

@@ -81,24 +81,32 @@ public final class CgroupFiles {
      * A small control file as a string; empty if it does not exist, or if its
      * cgroup is being removed (ENODEV: the files die before the directory).
      */
+    private static final ThreadLocal<java.lang.foreign.MemorySegment> READ_BUFFER =
+            ThreadLocal.withInitial(() -> java.lang.foreign.Arena.ofAuto().allocate(4096));
+
     public static String read(Path file) throws IOException {
         int fd = Libc.open(file.toString(), Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
         if (fd < 0) {
             if (-fd == Errno.ENOENT || -fd == Errno.ENODEV) return "";
             throw new CgroupException(file, Libc.errnoName(-fd), "cannot open " + file + ": " + Libc.errnoName(-fd));
         }
-        try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
-            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-            java.lang.foreign.MemorySegment buf = a.allocate(4096);
+        try {
+            // This thread's native buffer and one byte[] for the text: a spawn reads a few control files.
+            java.lang.foreign.MemorySegment buf = READ_BUFFER.get();
+            byte[] text = null;
+            int len = 0;
             while (true) {
                 long n = Libc.read(fd, buf);
-                if (n == 0) return out.toString(StandardCharsets.US_ASCII);
+                if (n == 0) return len == 0 ? "" : new String(text, 0, len, StandardCharsets.US_ASCII);
                 if (n < 0) {
                     if (-n == Errno.EINTR) continue;
                     if (-n == Errno.ENODEV) return "";
                     throw new CgroupException(file, Libc.errnoName((int) -n), "cannot read " + file + ": " + Libc.errnoName((int) -n));
                 }
-                out.write(buf.asSlice(0, n).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), 0, (int) n);
+                if (text == null) text = new byte[(int) n];
+                else if (len + n > text.length) text = Arrays.copyOf(text, Math.max(2 * text.length, len + (int) n));
+                java.lang.foreign.MemorySegment.copy(buf, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, text, len, (int) n);
+                len += (int) n;
             }
         } finally {
             Libc.close(fd);
@@ -139,8 +147,10 @@ public final class CgroupFiles {
 
     /** Whether the cgroup or any descendant holds a process (cgroup.events "populated 1"). */
     public static boolean populated(Path cgroup) throws IOException {
-        for (String line : read(cgroup.resolve("cgroup.events")).split("\n"))
-            if (line.equals("populated 1")) return true;
+        String s = read(cgroup.resolve("cgroup.events"));
+        // a line "populated 1", without splitting the file into lines
+        for (int at = s.indexOf("populated 1"); at >= 0; at = s.indexOf("populated 1", at + 1))
+            if ((at == 0 || s.charAt(at - 1) == '\n') && (at + 11 == s.length() || s.charAt(at + 11) == '\n')) return true;
         return false;
     }
 }

@@ -76,7 +76,8 @@ public final class CgroupTree {
         Path leafDir = leaf(cfg.group(), cfg.instance());
         try (GroupLock g = lockGroup(cfg.group(), true)) {
             Optional<Leaf> old = tryLock(leafDir);
-            if (old.isEmpty() && Files.isDirectory(leafDir, LinkOption.NOFOLLOW_LINKS))
+            // statx, not Files.isDirectory: that one throws and catches NoSuchFileException for every new leaf
+            if (old.isEmpty() && Libc.inode(leafDir.toString()) >= 0)
                 throw new SpawnException(Step.BUSY, "instance busy: " + cfg.id() + " is owned by " + owner(leafDir));
             if (old.isPresent()) {
                 try (Leaf o = old.get()) {
@@ -283,6 +284,10 @@ public final class CgroupTree {
      * (rmdir of a cgroup with children fails EBUSY).  False if it did not exist.
      */
     static boolean removeTree(Path dir) throws CgroupException {
+        // Most workers make no sub-cgroup: one rmdir, no listing (a listing costs ~5 KB of garbage per life).
+        int r = Libc.rmdir(dir.toString());
+        if (r == 0) return true;
+        if (-r == Errno.ENOENT) return false;
         List<Path> all;
         try {
             all = CgroupFiles.subtree(dir);
@@ -367,14 +372,24 @@ public final class CgroupTree {
      */
     void enableControllers(Limits limits, List<Path> chain) throws SpawnException, IOException {
         Set<Controller> wanted = new LinkedHashSet<>();
+        boolean none = limits.isEmpty(); // the usual spawn: no limit, so no LimitWrite lists to build
         for (Controller c : Controller.all())
-            if (!c.limitWrites(limits).isEmpty() || c.neededForStats()) wanted.add(c);
+            if (c.neededForStats() || !none && !c.limitWrites(limits).isEmpty()) wanted.add(c);
+        // Each directory's two files read once per claim, not once per controller (a spawn read them 10 times).
+        List<Set<String>> enabled = new ArrayList<>(), offered = new ArrayList<>();
+        for (int i = 0; i < chain.size(); i++) {
+            enabled.add(null);
+            offered.add(null);
+        }
         for (Controller c : wanted) {
-            boolean required = !c.limitWrites(limits).isEmpty();
-            for (Path dir : chain) {
+            boolean required = !none && !c.limitWrites(limits).isEmpty();
+            for (int i = 0; i < chain.size(); i++) {
+                Path dir = chain.get(i);
                 Path subtree = dir.resolve("cgroup.subtree_control");
-                if (CgroupFiles.words(subtree).contains(c.name())) continue;
-                Set<String> available = CgroupFiles.words(dir.resolve("cgroup.controllers"));
+                if (enabled.get(i) == null) enabled.set(i, CgroupFiles.words(subtree));
+                if (enabled.get(i).contains(c.name())) continue;
+                if (offered.get(i) == null) offered.set(i, CgroupFiles.words(dir.resolve("cgroup.controllers")));
+                Set<String> available = offered.get(i);
                 if (!available.contains(c.name())) {
                     if (!required) break; // its stats will be absent, with this reason
                     LimitWrite first = c.limitWrites(limits).get(0);
@@ -388,6 +403,10 @@ public final class CgroupTree {
                 }
                 try {
                     CgroupFiles.write(subtree, "+" + c.name());
+                    // Read again: this directory's for the next controller (the kernel's word, not ours), and the
+                    // children's cgroup.controllers, which now offer it.
+                    enabled.set(i, null);
+                    for (int j = i + 1; j < chain.size(); j++) offered.set(j, null);
                 } catch (CgroupException e) {
                     if (!required) break;
                     throw new SpawnException(Step.SUBTREE_CONTROL, e.errno().orElse(null), e.getMessage(), e);
@@ -398,6 +417,7 @@ public final class CgroupTree {
 
     /** Writes every limit; the first refusal fails with the file, the value and the errno. */
     static void applyLimits(Leaf leaf, Limits limits) throws SpawnException {
+        if (limits.isEmpty()) return;
         for (Controller c : Controller.all()) {
             for (LimitWrite w : c.limitWrites(limits)) {
                 try {

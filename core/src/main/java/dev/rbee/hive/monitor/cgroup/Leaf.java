@@ -56,6 +56,14 @@ public final class Leaf implements AutoCloseable {
         return owner;
     }
 
+    /**
+     * The open directory fd of this very cgroup (for clone3's CLONE_INTO_CGROUP), or -1 once closed.  Valid
+     * while the caller holds the leaf (a spawn between claim and release/abandon).
+     */
+    public synchronized int directoryFd() {
+        return fd;
+    }
+
     /** Whether {@link #path} still names this life's cgroup (not removed, not made again). */
     public boolean isCurrent() {
         return Libc.inode(path.toString()) == id;

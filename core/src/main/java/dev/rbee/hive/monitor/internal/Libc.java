@@ -58,6 +58,7 @@ public final class Libc {
     private static final MethodHandle SYSCALL4 = errnoCall("syscall",
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
             Linker.Option.firstVariadicArg(1));
+    private static final MethodHandle PIPE2 = errnoCall("pipe2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle EVENTFD = errnoCall("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle POLL = errnoCall("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
     private static final MethodHandle READ = errnoCall("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
@@ -98,6 +99,53 @@ public final class Libc {
 
     private Libc() {}
 
+    /**
+     * Each thread's errno slot, path buffer and statx buffer, so that a call allocates nothing (a spawn makes
+     * dozens: mkdir, open, flock, statx, rmdir...).  Only the thread itself uses it, and only within one call.
+     */
+    private static final class Scratch {
+        static final int PATH = 4096, BYTES = 256;
+        private static final ThreadLocal<Scratch> OF_THREAD = ThreadLocal.withInitial(Scratch::new);
+        final MemorySegment state, path, statx, bytes;
+
+        private Scratch() {
+            Arena a = Arena.ofAuto(); // freed with the thread's Scratch
+            state = a.allocate(CAPTURE);
+            path = a.allocate(PATH + 1);
+            statx = a.allocate(256, 8);
+            bytes = a.allocate(BYTES);
+        }
+
+        static Scratch get() {
+            return OF_THREAD.get();
+        }
+
+        /** {@code s} NUL-terminated in the path buffer (ASCII char by char; others through UTF-8 bytes). */
+        MemorySegment string(String s) {
+            int n = s.length();
+            if (n <= PATH) {
+                boolean ascii = true;
+                for (int i = 0; i < n; i++) {
+                    char c = s.charAt(i);
+                    if (c == 0 || c >= 0x80) {
+                        ascii = false;
+                        break;
+                    }
+                    path.set(JAVA_BYTE_LAYOUT, i, (byte) c);
+                }
+                if (ascii) {
+                    path.set(JAVA_BYTE_LAYOUT, n, (byte) 0);
+                    return path;
+                }
+            }
+            byte[] b = s.getBytes(StandardCharsets.UTF_8);
+            if (b.length > PATH) return Arena.ofAuto().allocateFrom(s); // longer than PATH_MAX: the kernel says ENAMETOOLONG
+            MemorySegment.copy(b, 0, path, JAVA_BYTE_LAYOUT, 0, b.length);
+            path.set(JAVA_BYTE_LAYOUT, b.length, (byte) 0);
+            return path;
+        }
+    }
+
     private static MethodHandle errnoCall(String name, FunctionDescriptor fd, Linker.Option... extra) {
         Linker.Option[] opts = new Linker.Option[extra.length + 1];
         opts[0] = Linker.Option.captureCallState("errno");
@@ -112,9 +160,10 @@ public final class Libc {
 
     /** open(2); returns the fd or -errno. */
     public static int open(String path, int flags, int mode) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(CAPTURE);
-            int r = (int) OPEN.invokeExact(st, a.allocateFrom(path), flags, mode);
+        Scratch sc = Scratch.get();
+        MemorySegment st = sc.state;
+        try {
+            int r = (int) OPEN.invokeExact(st, sc.string(path), flags, mode);
             return r >= 0 ? r : -errnoOf(st);
         } catch (Throwable t) {
             throw rethrow(t);
@@ -123,9 +172,10 @@ public final class Libc {
 
     /** openat(2) relative to a directory fd (pins the operation to that directory's inode); fd or -errno. */
     public static int openat(int dirfd, String name, int flags) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(CAPTURE);
-            int r = (int) OPENAT.invokeExact(st, dirfd, a.allocateFrom(name), flags, 0);
+        Scratch sc = Scratch.get();
+        MemorySegment st = sc.state;
+        try {
+            int r = (int) OPENAT.invokeExact(st, dirfd, sc.string(name), flags, 0);
             return r >= 0 ? r : -errnoOf(st);
         } catch (Throwable t) {
             throw rethrow(t);
@@ -217,8 +267,9 @@ public final class Libc {
 
     /** flock(2), EINTR retried; 0 or -errno (EWOULDBLOCK = EAGAIN with LOCK_NB when another holds it). */
     public static int flock(int fd, int op) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(CAPTURE);
+        Scratch sc = Scratch.get();
+        MemorySegment st = sc.state;
+        try {
             while (true) {
                 int r = (int) FLOCK.invokeExact(st, fd, op);
                 if (r == 0) return 0;
@@ -244,10 +295,11 @@ public final class Libc {
 
     /** struct statx is the same on every architecture: stx_ino is the u64 at offset 32 of 256 bytes. */
     private static long statxIno(int dirfd, String path, int flags) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(CAPTURE);
-            MemorySegment buf = a.allocate(256, 8);
-            int r = (int) STATX.invokeExact(st, dirfd, a.allocateFrom(path), flags, STATX_INO, buf);
+        Scratch sc = Scratch.get();
+        MemorySegment st = sc.state;
+        try {
+            MemorySegment buf = sc.statx;
+            int r = (int) STATX.invokeExact(st, dirfd, sc.string(path), flags, STATX_INO, buf);
             return r == 0 ? buf.get(JAVA_LONG, 32) : -errnoOf(st);
         } catch (Throwable t) {
             throw rethrow(t);
@@ -354,9 +406,11 @@ public final class Libc {
 
     /** Writes all of {@code bytes} in one write(2); returns 0 or -errno. */
     public static int write(int fd, byte[] bytes) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(CAPTURE);
-            MemorySegment buf = a.allocate(Math.max(1, bytes.length));
+        if (bytes.length > Scratch.BYTES) return writeLarge(fd, bytes);
+        Scratch sc = Scratch.get();
+        MemorySegment st = sc.state;
+        try {
+            MemorySegment buf = sc.bytes.asSlice(0, Math.max(1, bytes.length));
             MemorySegment.copy(bytes, 0, buf, JAVA_BYTE_LAYOUT, 0, bytes.length);
             long r = (long) WRITE.invokeExact(st, fd, buf, (long) bytes.length);
             if (r < 0) return -errnoOf(st);
@@ -366,11 +420,38 @@ public final class Libc {
         }
     }
 
+    /** write(2) of the whole segment, once; the count written, or -errno. */
+    public static long write(int fd, MemorySegment buf) {
+        MemorySegment st = Scratch.get().state;
+        try {
+            long r = (long) WRITE.invokeExact(st, fd, buf, buf.byteSize());
+            return r >= 0 ? r : -errnoOf(st);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static int writeLarge(int fd, byte[] bytes) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CAPTURE);
+            MemorySegment buf = a.allocate(bytes.length);
+            MemorySegment.copy(bytes, 0, buf, JAVA_BYTE_LAYOUT, 0, bytes.length);
+            long r = (long) WRITE.invokeExact(st, fd, buf, (long) bytes.length);
+            if (r < 0) return -errnoOf(st);
+            return r == bytes.length ? 0 : -Errno.EAGAIN;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static final byte[] ONE = {1, 0, 0, 0, 0, 0, 0, 0};
+
     private static final java.lang.foreign.ValueLayout.OfByte JAVA_BYTE_LAYOUT = java.lang.foreign.ValueLayout.JAVA_BYTE;
 
     public static int close(int fd) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(CAPTURE);
+        Scratch sc = Scratch.get();
+        MemorySegment st = sc.state;
+        try {
             int r = (int) CLOSE.invokeExact(st, fd);
             return r == 0 ? 0 : -errnoOf(st);
         } catch (Throwable t) {
@@ -380,9 +461,10 @@ public final class Libc {
 
     /** mkdir(2); returns 0 or -errno. */
     public static int mkdir(String path, int mode) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(CAPTURE);
-            int r = (int) MKDIR.invokeExact(st, a.allocateFrom(path), mode);
+        Scratch sc = Scratch.get();
+        MemorySegment st = sc.state;
+        try {
+            int r = (int) MKDIR.invokeExact(st, sc.string(path), mode);
             return r == 0 ? 0 : -errnoOf(st);
         } catch (Throwable t) {
             throw rethrow(t);
@@ -391,9 +473,10 @@ public final class Libc {
 
     /** rmdir(2); returns 0 or -errno. */
     public static int rmdir(String path) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(CAPTURE);
-            int r = (int) RMDIR.invokeExact(st, a.allocateFrom(path));
+        Scratch sc = Scratch.get();
+        MemorySegment st = sc.state;
+        try {
+            int r = (int) RMDIR.invokeExact(st, sc.string(path));
             return r == 0 ? 0 : -errnoOf(st);
         } catch (Throwable t) {
             throw rethrow(t);
@@ -402,8 +485,9 @@ public final class Libc {
 
     /** kill(2); returns 0 or -errno. */
     public static int kill(int pid, int sig) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(CAPTURE);
+        Scratch sc = Scratch.get();
+        MemorySegment st = sc.state;
+        try {
             int r = (int) KILL.invokeExact(st, pid, sig);
             return r == 0 ? 0 : -errnoOf(st);
         } catch (Throwable t) {
@@ -424,8 +508,8 @@ public final class Libc {
     }
 
     private static long syscall(long nr, long a, long b, long c, long d) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment st = arena.allocate(CAPTURE);
+        MemorySegment st = Scratch.get().state;
+        try {
             long r = (long) SYSCALL4.invokeExact(st, nr, a, b, c, d);
             return r >= 0 ? r : -errnoOf(st);
         } catch (Throwable t) {
@@ -433,12 +517,36 @@ public final class Libc {
         }
     }
 
+    public static final int O_CREAT = 0x40, O_APPEND = 0x400;
+
+    /**
+     * pipe2(2) with O_CLOEXEC into {@code fds} (read end at {@code at}, write end at {@code at + 1}), through
+     * a caller's 8-byte scratch segment so that a spawn allocates no arena; 0 or -errno.
+     */
+    public static int pipe(MemorySegment scratch, MemorySegment state, int[] fds, int at) {
+        try {
+            int r = (int) PIPE2.invokeExact(state, scratch, O_CLOEXEC);
+            if (r != 0) return -errnoOf(state);
+            fds[at] = scratch.get(JAVA_INT, 0);
+            fds[at + 1] = scratch.get(JAVA_INT, 4);
+            return 0;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** A segment for the errno of a call (see {@link #pipe}). */
+    public static MemorySegment callState(Arena arena) {
+        return arena.allocate(CAPTURE);
+    }
+
     public static final int EFD_CLOEXEC = 0x80000, POLLIN = 1;
 
     /** eventfd(2) with EFD_CLOEXEC; fd or -errno. */
     public static int eventfd() {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(CAPTURE);
+        Scratch sc = Scratch.get();
+        MemorySegment st = sc.state;
+        try {
             int r = (int) EVENTFD.invokeExact(st, 0, EFD_CLOEXEC);
             return r >= 0 ? r : -errnoOf(st);
         } catch (Throwable t) {
@@ -448,13 +556,14 @@ public final class Libc {
 
     /** Adds 1 to an eventfd (wakes a poller). */
     public static int eventfdSignal(int fd) {
-        return write(fd, new byte[] {1, 0, 0, 0, 0, 0, 0, 0});
+        return write(fd, ONE);
     }
 
     /** Reads up to {@code buf.byteSize()} bytes; count or -errno. */
     public static long read(int fd, MemorySegment buf) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(CAPTURE);
+        Scratch sc = Scratch.get();
+        MemorySegment st = sc.state;
+        try {
             long r = (long) READ.invokeExact(st, fd, buf, buf.byteSize());
             return r >= 0 ? r : -errnoOf(st);
         } catch (Throwable t) {
@@ -464,8 +573,9 @@ public final class Libc {
 
     /** poll(2) over {@code n} struct pollfd {int fd; short events; short revents;}; count or -errno. */
     public static int poll(MemorySegment pollfds, int n, int timeoutMillis) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(CAPTURE);
+        Scratch sc = Scratch.get();
+        MemorySegment st = sc.state;
+        try {
             int r = (int) POLL.invokeExact(st, pollfds, (long) n, timeoutMillis);
             return r >= 0 ? r : -errnoOf(st);
         } catch (Throwable t) {
@@ -515,8 +625,9 @@ public final class Libc {
 
     /** inotify_init1(2); fd or -errno. */
     public static int inotifyInit(int flags) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(CAPTURE);
+        Scratch sc = Scratch.get();
+        MemorySegment st = sc.state;
+        try {
             int r = (int) INOTIFY_INIT1.invokeExact(st, flags);
             return r >= 0 ? r : -errnoOf(st);
         } catch (Throwable t) {
@@ -526,9 +637,10 @@ public final class Libc {
 
     /** inotify_add_watch(2); watch descriptor or -errno. */
     public static int inotifyAddWatch(int fd, String path, int mask) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(CAPTURE);
-            int r = (int) INOTIFY_ADD_WATCH.invokeExact(st, fd, a.allocateFrom(path), mask);
+        Scratch sc = Scratch.get();
+        MemorySegment st = sc.state;
+        try {
+            int r = (int) INOTIFY_ADD_WATCH.invokeExact(st, fd, sc.string(path), mask);
             return r >= 0 ? r : -errnoOf(st);
         } catch (Throwable t) {
             throw rethrow(t);

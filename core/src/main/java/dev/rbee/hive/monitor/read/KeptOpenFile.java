@@ -144,6 +144,44 @@ public final class KeptOpenFile implements AutoCloseable {
         return total;
     }
 
+    /**
+     * Reads {@code name} of the directory open as {@code dirfd} once into {@code buffer} (openat, pread,
+     * close) and rewinds its cursor: for a file read a single time (a life's final figures), with no object
+     * and no kept fd.  {@code dir} only names the directory in an error.
+     *
+     * @return the length, or -1 if the file does not exist (controller off, cgroup gone)
+     * @throws CgroupException for any other failure, naming the file and the errno
+     */
+    public static int readOnce(int dirfd, String name, Path dir, AsciiBuffer buffer) throws IOException {
+        int fd = Libc.openat(dirfd, name, Libc.O_RDONLY | Libc.O_CLOEXEC);
+        if (fd < 0) {
+            if (gone(-fd)) return -1;
+            String e = Libc.errnoName(-fd);
+            throw new CgroupException(dir.resolve(name), e, "cannot open " + dir.resolve(name) + ": " + e);
+        }
+        try {
+            int total = 0;
+            while (true) {
+                if (total == buffer.capacity()) buffer.grow(total);
+                long n = Libc.pread(fd, buffer.segment(), total, buffer.capacity() - total, total);
+                if (n < 0) {
+                    int errno = (int) -n;
+                    if (errno == Errno.EINTR) continue;
+                    if (gone(errno)) return -1;
+                    String e = Libc.errnoName(errno);
+                    throw new CgroupException(dir.resolve(name), e, "cannot read " + dir.resolve(name) + ": " + e);
+                }
+                if (n == 0) break;
+                total += (int) n;
+                if (total < buffer.capacity()) break; // a cgroup stats file comes in one read
+            }
+            buffer.filled(total);
+            return total;
+        } finally {
+            Libc.close(fd);
+        }
+    }
+
     /** Releases the fd. */
     @Override
     public void close() {

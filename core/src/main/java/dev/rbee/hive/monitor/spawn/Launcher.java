@@ -36,20 +36,31 @@ public final class Launcher {
 
     /** As {@link #fromJar()}, into {@code dir} (a private directory). */
     static Path fromJar(Path dir) throws IOException {
+        return unpack(dir, "rbee-launch");
+    }
+
+    /**
+     * The jar's {@code name} for this machine's architecture (rbee-launch, librbee-spawn.so), verified by
+     * its SHA-256 and unpacked once per content into {@code dir}, executable by the owner only.
+     */
+    static Path unpack(Path dir, String name) throws IOException {
         String arch = switch (System.getProperty("os.arch")) {
             case "amd64", "x86_64" -> "x86_64";
             case "aarch64", "arm64" -> "aarch64";
             default -> System.getProperty("os.arch");
         };
-        String base = RESOURCE_DIR + arch + "/rbee-launch";
-        byte[] binary = resource(base, arch);
-        String expected = new String(resource(base + ".sha256", arch), StandardCharsets.US_ASCII).strip();
+        String base = RESOURCE_DIR + arch + "/" + name;
+        byte[] binary = resource(base, name, arch);
+        String expected = new String(resource(base + ".sha256", name, arch), StandardCharsets.US_ASCII).strip();
         String actual = sha256(binary);
         if (!actual.equals(expected))
-            throw new IOException("launcher in the jar is corrupt: sha256 " + actual + ", expected " + expected);
-        Path target = dir.resolve("rbee-launch-" + expected.substring(0, 16));
+            throw new IOException(name + " in the jar is corrupt: sha256 " + actual + ", expected " + expected);
+        // The content's hash in the name: a copy is never rewritten while another JVM runs or maps it.
+        int dot = name.indexOf('.');
+        String target0 = dot < 0 ? name + "-" + expected.substring(0, 16) : name.substring(0, dot) + "-" + expected.substring(0, 16) + name.substring(dot);
+        Path target = dir.resolve(target0);
         if (Files.isRegularFile(target) && sha256(Files.readAllBytes(target)).equals(expected)) return target;
-        Path tmp = Files.createTempFile(dir, "rbee-launch", ".tmp",
+        Path tmp = Files.createTempFile(dir, name, ".tmp",
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         try {
             Files.write(tmp, binary);
@@ -64,12 +75,12 @@ public final class Launcher {
         return target;
     }
 
-    private static byte[] resource(String name, String arch) throws IOException {
+    private static byte[] resource(String name, String what, String arch) throws IOException {
         // Through the class loader: on the module path, Class.getResourceAsStream would
         // search only this module, and the launchers are in rbee-native-launcher's jar.
         try (InputStream in = Launcher.class.getClassLoader().getResourceAsStream(name.substring(1))) {
             if (in == null)
-                throw new IOException("no rbee-launch for linux-" + arch + " in the jar (" + name
+                throw new IOException("no " + what + " for linux-" + arch + " in the jar (" + name
                         + "); build it (make) or configure an explicit launcher path");
             return in.readAllBytes();
         }

@@ -33,14 +33,15 @@ class MonitorCloseTest {
     @Test
     void closeReleasesEveryFdAndThreadAndIsIdempotent() throws Exception {
         // Warm up what is JVM-wide and outlives every monitor (the launcher unpacked,
-        // "rbee-spawner", "rbee-exit-watcher", NVML probing): not this monitor's to release.
+        // "rbee-spawner", "rbee-exit-watcher", the native path's pipe fd cleaner "rbee-fd-cleaner", NVML probing):
+        // not this monitor's to release.
         try (ProcessMonitor warm = TestEnv.monitor()) {
             groupDir = warm.backend().root().orElseThrow().resolve(group);
             warm.spawn(WorkerSpec.command("/bin/true").withMonitoring(group, "warm").build())
                     .onExit().get(30, TimeUnit.SECONDS);
             warm.sampler().interval(Duration.ofMillis(50)).start().awaitFirst(Duration.ofSeconds(10));
         }
-        awaitQuiet(Set.of("rbee-spawner", "rbee-exit-watcher"));
+        awaitQuiet(JVM_WIDE);
         long fds = TestEnv.settledFdCount();
 
         ProcessMonitor m = TestEnv.monitor();
@@ -64,12 +65,14 @@ class MonitorCloseTest {
         // The reaper's threads end after 2 s idle; samplers' threads at once.
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
         while (System.nanoTime() < deadline
-                && (TestEnv.fdCount() != fds || !Set.of("rbee-spawner", "rbee-exit-watcher").containsAll(rbeeThreads())))
+                && (TestEnv.fdCount() != fds || !JVM_WIDE.containsAll(rbeeThreads())))
             Thread.sleep(100);
         assertEquals(fds, TestEnv.fdCount(), "fds left open: " + TestEnv.fds());
         assertFalse(rbeeThreads().contains("rbee-sampler"), rbeeThreads().toString());
-        assertTrue(Set.of("rbee-spawner", "rbee-exit-watcher").containsAll(rbeeThreads()), rbeeThreads().toString());
+        assertTrue(JVM_WIDE.containsAll(rbeeThreads()), rbeeThreads().toString());
     }
+
+    private static final Set<String> JVM_WIDE = Set.of("rbee-spawner", "rbee-exit-watcher", "rbee-fd-cleaner");
 
     private static Set<String> rbeeThreads() {
         return Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).map(Thread::getName)

@@ -1,6 +1,7 @@
 package dev.rbee.hive.monitor.spawn;
 
 import dev.rbee.hive.monitor.model.Output;
+import dev.rbee.hive.monitor.model.SpawnPath;
 import dev.rbee.hive.monitor.ProcessMonitor;
 import dev.rbee.hive.monitor.Worker;
 import dev.rbee.hive.monitor.model.WorkerSpec;
@@ -18,10 +19,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Each launcher option, observed from inside the worker. */
+/**
+ * Each spawn option, observed from inside the worker, on the native path (librbee-spawn.so);
+ * {@link LauncherOptionsViaLauncherTest} runs the same through rbee-launch.
+ */
 class LauncherOptionsTest {
     final String group = TestEnv.uniqueGroup("opt");
-    final ProcessMonitor monitor = TestEnv.monitor();
+    final ProcessMonitor monitor = TestEnv.monitor(path());
+
+    SpawnPath path() {
+        return SpawnPath.NATIVE;
+    }
 
     @AfterEach
     void cleanup() {
@@ -30,6 +38,7 @@ class LauncherOptionsTest {
 
     private String output(WorkerSpec.Builder spec) throws Exception {
         Worker w = monitor.spawn(spec.withMonitoring(group, "1").output(Output.pipe()).build());
+        assertEquals(path(), w.spawnPath().orElseThrow(), "the path this test is about");
         String out = new String(w.process().orElseThrow().getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(0, w.onExit().get(10, TimeUnit.SECONDS).status().orElseThrow().shellValue(), out);
         return out.strip();

@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class PidfdHandoffTest {
     @Test
     void launcherPassesAPidfdOfTheWorkerItself() throws Exception {
-        Spawner s = new Spawner(TestEnv.launcher());
+        Spawner s = new Spawner(TestEnv.launcher(), dev.rbee.hive.monitor.model.SpawnPath.LAUNCHER);
         long socketFiles = socketFiles();
         Spawner.Launched l = s.launch(WorkerSpec.command("/bin/sleep", "100").build(), Optional.empty());
         try {

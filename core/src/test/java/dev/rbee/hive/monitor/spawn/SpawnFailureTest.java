@@ -4,6 +4,7 @@ import dev.rbee.hive.monitor.model.Limits;
 import dev.rbee.hive.monitor.ProcessMonitor;
 import dev.rbee.hive.monitor.model.SpawnException;
 import dev.rbee.hive.monitor.model.SpawnException.Step;
+import dev.rbee.hive.monitor.model.SpawnPath;
 import dev.rbee.hive.monitor.Worker;
 import dev.rbee.hive.monitor.model.WorkerSpec;
 import dev.rbee.hive.monitor.testing.TestEnv;
@@ -23,13 +24,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Every way a spawn can fail names its step and errno, and leaves nothing
- * behind: no cgroup directory, no process, no fd in this JVM.
+ * behind: no cgroup directory, no process, no fd, no thread in this JVM.  On
+ * the native path; {@link SpawnFailureViaLauncherTest} runs the same through rbee-launch.
  */
 class SpawnFailureTest {
     final String group = TestEnv.uniqueGroup("fail");
-    final ProcessMonitor monitor = TestEnv.monitor();
+    final ProcessMonitor monitor = TestEnv.monitor(path());
+
+    SpawnPath path() {
+        return SpawnPath.NATIVE;
+    }
+
     final Path root = monitor.backend().root().orElseThrow();
-    long fdsBefore, childrenBefore;
+    long fdsBefore, childrenBefore, threadsBefore;
 
     @BeforeEach
     void warmUp() throws Exception {
@@ -37,6 +44,12 @@ class SpawnFailureTest {
         monitor.spawn(WorkerSpec.command("/bin/true").build()).onExit().join();
         fdsBefore = TestEnv.settledFdCount();
         childrenBefore = TestEnv.liveChildren();
+        threadsBefore = nonTransientThreads();
+    }
+
+    /** Threads but the reaper pool's, which come for exits and go after 2 idle seconds. */
+    static long nonTransientThreads() {
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> !t.getName().equals("rbee-reaper")).count();
     }
 
     @AfterEach
@@ -56,6 +69,7 @@ class SpawnFailureTest {
         assertFalse(Files.exists(root.resolve(group)), "group directory left behind: " + root.resolve(group));
         assertEquals(childrenBefore, TestEnv.liveChildren(), "process left behind");
         assertEquals(fdsBefore, TestEnv.fdCount(), "fd leaked");
+        assertEquals(threadsBefore, nonTransientThreads(), "thread left behind");
     }
 
     @Test
@@ -143,7 +157,7 @@ class SpawnFailureTest {
     @Test
     void joinRefusedOutsideCgroup2(@TempDir Path fixture) throws Exception {
         Path marker = fixture.resolve("ran");
-        ProcessMonitor m = ProcessMonitor.builder().root(fixture.resolve("rbee.slice")).build();
+        ProcessMonitor m = ProcessMonitor.builder().root(fixture.resolve("rbee.slice")).spawnPath(path()).build();
         SpawnException e = assertThrows(SpawnException.class, () -> m.spawn(WorkerSpec.command("/bin/touch", marker.toString())
                 .withMonitoring(group, "1").build()));
         assertEquals(Step.JOIN, e.step(), e.getMessage());

@@ -32,6 +32,12 @@ public final class Race {
                     .withMonitoring(group, "i" + (i % 4)).output(Output.pipe()).build());
             String out = new String(w.process().orElseThrow().getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
             w.onExit().join();
+            w.process().orElseThrow().getInputStream().close();
+            w.process().orElseThrow().getErrorStream().close();
+            // The default path where clone3 into a cgroup works (Linux >= 5.7: the host's, the VM's 6.1).
+            if (System.getProperty("rbee.spawn") == null)
+                org.junit.jupiter.api.Assertions.assertEquals(dev.rbee.hive.monitor.model.SpawnPath.NATIVE,
+                        w.spawnPath().orElseThrow(), "the path under test");
             String expected = "/" + mount.relativize(w.cgroup().orElseThrow());
             for (String line : out.strip().split("\n")) {
                 lines++;

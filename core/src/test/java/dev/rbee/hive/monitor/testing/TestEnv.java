@@ -52,6 +52,15 @@ public final class TestEnv {
     }
 
     /** A monitor on the host's cgroup2, with the launcher from the jar. */
+    /** A monitor on the best backend that spawns only through {@code path}. */
+    public static ProcessMonitor monitor(dev.rbee.hive.monitor.model.SpawnPath path) {
+        try {
+            return ProcessMonitor.builder().spawnPath(path).build();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     public static ProcessMonitor monitor() {
         try {
             return ProcessMonitor.create();

@@ -48,7 +48,7 @@ public final class CgroupBackend implements WorkerBackend {
         Instant started = Instant.now();
         Leaf leaf = tree.claim(spec.monitoring().orElseThrow()); // BUSY unless the id is free; locked from here on
         try {
-            Spawner.Launched l = spawner.get().launch(spec, Optional.of(leaf.path()));
+            Spawner.Launched l = spawner.get().launch(spec, Optional.of(leaf.path()), leaf.directoryFd());
             return workers.spawned(l.process(), l.pidfd(), Placement.cgroup(spec.monitoring().orElseThrow(), leaf, tree), started);
         } catch (SpawnException | RuntimeException e) {
             tree.abandon(leaf); // the target never ran: the leaf is empty and goes, and the id is free
