@@ -92,14 +92,23 @@ public final class LifeBench {
             first.close(); // the workers keep running: a later monitor adopts them
         }
         try (ProcessMonitor fresh = ProcessMonitor.builder().root(root).build()) {
+            var threads = java.lang.management.ManagementFactory.getThreadMXBean();
+            long c0 = threads.getCurrentThreadCpuTime();
             long t0 = System.nanoTime();
             List<Worker> found = fresh.workers();
             long ms = (System.nanoTime() - t0) / 1_000_000;
+            // The adopting thread's CPU time: on a shared host the wall time also counts the other tenants' turns.
+            long cpuMs = (threads.getCurrentThreadCpuTime() - c0) / 1_000_000;
             long adopted = found.stream().filter(Worker::adopted).count();
+            // The first monitor lives on in this JVM and keeps its leaf locks: the fresh one observes (not owned).
+            long owned = found.stream().filter(Worker::owned).count();
             into.put("found", found.size());
             into.put("adopted", adopted);
+            into.put("owned", owned);
             into.put("ms", ms);
-            System.out.printf("# adoption: %d of %d found (%d adopted) in %d ms%n", found.size(), n, adopted, ms);
+            into.put("cpu_ms", cpuMs);
+            System.out.printf("# adoption: %d of %d found (%d adopted, %d owned) in %d ms (%d ms CPU)%n",
+                    found.size(), n, adopted, owned, ms, cpuMs);
             for (Worker w : found) w.kill();
             for (Worker w : found) w.onExit().get(30, TimeUnit.SECONDS);
         }

@@ -433,7 +433,7 @@ public final class Report {
         if (adopt.has("ms"))
             goal(String.format(Locale.ROOT, "Adoption: a fresh monitor finds and adopts %d live workers (%d found)",
                             life.path("workers").asInt(), adopt.path("found").asInt()),
-                    adopt.path("ms").asText() + " ms", "200 ms", adopt.path("ms").asDouble() / ADOPTION_MS,
+                    adopt.path("ms").asText() + " ms" + (adopt.has("cpu_ms") ? " (" + adopt.path("cpu_ms").asText() + " ms CPU)" : ""), "200 ms", adopt.path("ms").asDouble() / ADOPTION_MS,
                     adopt.path("ms").asDouble() <= ADOPTION_MS && adopt.path("found").asInt() == life.path("workers").asInt());
         md.append('\n');
     }

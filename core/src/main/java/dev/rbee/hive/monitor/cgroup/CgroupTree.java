@@ -131,8 +131,11 @@ public final class CgroupTree {
     public sealed interface Takeover {
         /** A live worker whose owner is gone: now ours. */
         record Taken(Leaf leaf) implements Takeover {}
-        /** Another live process owns it (described: "pid N (comm)"). */
-        record Owned(String owner) implements Takeover {}
+        /**
+         * Another live process owns it.  Not named here: naming reads /proc/locks, one line per lock on the
+         * host, and a monitor observing N owned workers would read it N times (O(N^2)); see {@code owner(Path)}.
+         */
+        record Owned() implements Takeover {}
         /** No leaf, or an empty one. */
         record None() implements Takeover {}
     }
@@ -144,7 +147,7 @@ public final class CgroupTree {
             if (g == null) return new Takeover.None();
             Optional<Leaf> l = tryLock(leafDir);
             if (l.isEmpty())
-                return Files.isDirectory(leafDir, LinkOption.NOFOLLOW_LINKS) ? new Takeover.Owned(owner(leafDir)) : new Takeover.None();
+                return Files.isDirectory(leafDir, LinkOption.NOFOLLOW_LINKS) ? new Takeover.Owned() : new Takeover.None();
             if (!CgroupFiles.populated(leafDir)) {
                 l.get().close();
                 return new Takeover.None();
@@ -241,8 +244,16 @@ public final class CgroupTree {
         return removed;
     }
 
+    /** Reads of /proc/locks by {@link #owner}: O(locks on the host) each, so counted (see AdoptionCostTest). */
+    private static final java.util.concurrent.atomic.AtomicLong LOCK_TABLE_READS = new java.util.concurrent.atomic.AtomicLong();
+
+    static long lockTableReads() {
+        return LOCK_TABLE_READS.get();
+    }
+
     /** "pid N (comm)" of the process holding the flock on {@code dir}, from /proc/locks. */
     static String owner(Path dir) {
+        LOCK_TABLE_READS.incrementAndGet();
         long ino = Libc.inode(dir.toString());
         try {
             for (String line : Files.readAllLines(Path.of("/proc/locks"))) {
