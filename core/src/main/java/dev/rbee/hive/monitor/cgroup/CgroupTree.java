@@ -142,17 +142,36 @@ public final class CgroupTree {
 
     /** Takes over a populated leaf whose owner is gone (a supervisor that crashed or was restarted). */
     public Takeover takeOver(String group, String instance) throws IOException {
-        Path leafDir = leaf(group, instance);
+        return takeOver(group, List.of(instance)).get(0);
+    }
+
+    /**
+     * As {@link #takeOver(String, String)} for several instances of one group,
+     * under one hold of the group's lock (adopting a whole hive took and
+     * dropped it once per worker).  The answers come in the order asked; if
+     * one fails, the leaves already taken are let go before the exception.
+     */
+    public List<Takeover> takeOver(String group, List<String> instances) throws IOException {
+        List<Takeover> out = new ArrayList<>(instances.size());
         try (GroupLock g = lockGroup(group, false)) {
-            if (g == null) return new Takeover.None();
-            Optional<Leaf> l = tryLock(leafDir);
-            if (l.isEmpty())
-                return Files.isDirectory(leafDir, LinkOption.NOFOLLOW_LINKS) ? new Takeover.Owned() : new Takeover.None();
-            if (!CgroupFiles.populated(leafDir)) {
-                l.get().close();
-                return new Takeover.None();
+            for (String instance : instances) {
+                if (g == null) {
+                    out.add(new Takeover.None());
+                    continue;
+                }
+                Path leafDir = leaf(group, instance);
+                Optional<Leaf> l = tryLock(leafDir);
+                if (l.isEmpty())
+                    out.add(Files.isDirectory(leafDir, LinkOption.NOFOLLOW_LINKS) ? new Takeover.Owned() : new Takeover.None());
+                else if (!CgroupFiles.populated(leafDir)) {
+                    l.get().close();
+                    out.add(new Takeover.None());
+                } else out.add(new Takeover.Taken(l.get()));
             }
-            return new Takeover.Taken(l.get());
+            return out;
+        } catch (IOException | RuntimeException e) {
+            for (Takeover t : out) if (t instanceof Takeover.Taken taken) taken.leaf().close();
+            throw e;
         }
     }
 
