@@ -3,7 +3,7 @@
 #
 #   make bench        the fixed configuration (~10-12 min on 2 cores; issue 17's heartbeat,
 #                     exit and adoption figures add ~4: Floor.heartbeat ~1 min, LifeBench
-#                     (1000 spawns twice) ~2 min, HeartbeatBench ~1.5 min): writes
+#                     (1000 spawns three times: exits, adoption by a live owner's peer, takeover after the owner JVM died) ~2.5 min, HeartbeatBench ~1.5 min): writes
 #                     benchmarks/results/latest.json (JMH), latest-floor.json (C
 #                     floor, result sizes, heartbeat fds/heap, machine), latest-life.json
 #                     (exit detection, adoption) and latest.md (the tables)
@@ -31,7 +31,7 @@ BENCH_FILTER ?= dev.rbee.hive.monitor.bench
 # fixed configurations: full (make bench) and quick (make bench-quick)
 BENCH_JMH_FULL  := -f 1 -wi 3 -w 1s -i 5 -r 1s -prof gc
 BENCH_JMH_QUICK := -f 1 -wi 1 -w 300ms -i 2 -r 300ms -prof gc
-# LifeBench (exit detection, adoption): workers
+# LifeBench (exit detection, adoption, takeover): workers
 BENCH_LIFE_FULL  := 1000
 BENCH_LIFE_QUICK := 200
 # C floor: seconds per round, rounds (after one warm-up round)

@@ -204,9 +204,25 @@ public final class ProcessMonitor implements AutoCloseable {
      * @throws IOException if the cgroup tree (or the registry) cannot be read
      */
     public List<Worker> workers() throws IOException {
-        List<Worker> out = new ArrayList<>();
-        for (MonitorConfig c : impl.enumerate()) worker(c.group(), c.instance()).ifPresent(out::add);
-        return out;
+        List<MonitorConfig> found = impl.enumerate(); // listing needs no lock
+        // Under this monitor's lock, as worker(): two callers must not both take over one id (the second would
+        // find the first's leaf lock and observe).  One batch: the backend takes each group's lock once.
+        synchronized (this) {
+            List<Optional<Worker>> out = new ArrayList<>(found.size());
+            List<MonitorConfig> unknown = new ArrayList<>();
+            List<Integer> at = new ArrayList<>();
+            for (MonitorConfig c : found) {
+                Optional<Life> known = workers.known(c);
+                if (known.isEmpty() && !workers.isSpawning(c.id())) {
+                    unknown.add(c);
+                    at.add(out.size());
+                }
+                out.add(known.map(Worker::of));
+            }
+            List<Optional<Life>> adopted = impl.adoptAll(unknown);
+            for (int i = 0; i < at.size(); i++) out.set(at.get(i), adopted.get(i).map(Worker::of));
+            return out.stream().flatMap(Optional::stream).toList();
+        }
     }
 
     /**

@@ -24,7 +24,12 @@ import java.util.concurrent.TimeUnit;
  *       figures read, the leaf removed) is taken: p50, p99, max;</li>
  *   <li>adoption: N workers spawned by one monitor, which is then closed (the
  *       workers keep running); a fresh monitor on the same root finds and adopts
- *       them all ({@link ProcessMonitor#workers()}): the wall time of that call.</li>
+ *       them all ({@link ProcessMonitor#workers()}): the wall time of that call
+ *       and its thread's CPU time.  The first owner still lives (in this JVM,
+ *       its leaf locks held): the fresh monitor observes them;</li>
+ *   <li>takeover: the same, but the first owner is another JVM that spawns N
+ *       workers and dies (a restarted supervisor): the fresh monitor takes
+ *       each over and owns it.</li>
  * </ul>
  * Single-shot figures, not JMH: each exit and the adoption happen once.
  * {@code java -cp benchmarks.jar dev.rbee.hive.monitor.bench.LifeBench OUT.json [N]}
@@ -33,6 +38,14 @@ public final class LifeBench {
     private LifeBench() {}
 
     public static void main(String[] args) throws Exception {
+        if (args[0].equals("--spawn-and-die")) { // the takeover's first owner: another JVM, which then dies
+            try (ProcessMonitor m = ProcessMonitor.builder().root(Path.of(args[1])).build()) {
+                spawn(m, "takeover", Integer.parseInt(args[2]));
+            }
+            System.out.println("spawned");
+            System.out.flush();
+            Runtime.getRuntime().halt(0); // as a crash would: its leaf locks go with it, its workers keep running
+        }
         Path out = Path.of(args[0]);
         int n = args.length > 1 ? Integer.parseInt(args[1]) : 1000;
         ObjectNode root = new ObjectMapper().createObjectNode();
@@ -41,6 +54,7 @@ public final class LifeBench {
             Path life = cgroups.root().resolve("life");
             exits(life, n, root.putObject("exit"));
             adoption(life, n, root.putObject("adoption"));
+            takeover(life, n, root.putObject("takeover"));
         }
         Files.createDirectories(out.toAbsolutePath().getParent());
         new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(out.toFile(), root);
@@ -83,6 +97,22 @@ public final class LifeBench {
         }
     }
 
+    /**
+     * A restarted supervisor: another JVM spawns N workers and dies; a fresh
+     * monitor finds them, takes each over (its leaf lock is free) and owns them.
+     */
+    static void takeover(Path root, int n, ObjectNode into) throws Exception {
+        Process first = new ProcessBuilder(ProcessHandle.current().info().command().orElseThrow(),
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                LifeBench.class.getName(), "--spawn-and-die", root.toString(), Integer.toString(n))
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        // one line, not to EOF: the workers it leaves behind hold its stdout open
+        String said = new java.io.BufferedReader(new java.io.InputStreamReader(first.getInputStream())).readLine();
+        if (first.waitFor() != 0 || !"spawned".equals(said))
+            throw new IllegalStateException("the first owner failed: exit " + first.exitValue() + ", said " + said);
+        measure(root, "takeover", n, into);
+    }
+
     static void adoption(Path root, int n, ObjectNode into) throws Exception {
         ProcessMonitor first = ProcessMonitor.builder().root(root).build();
         List<Worker> spawned;
@@ -91,18 +121,32 @@ public final class LifeBench {
         } finally {
             first.close(); // the workers keep running: a later monitor adopts them
         }
+        measure(root, "adoption", n, into);
+        for (Worker w : spawned) w.onExit().get(30, TimeUnit.SECONDS); // the first monitor's view ends too
+    }
+
+    /** A fresh monitor on {@code root} finds every live worker: its figures; then it kills them and sees them end. */
+    private static void measure(Path root, String what, int n, ObjectNode into) throws Exception {
         try (ProcessMonitor fresh = ProcessMonitor.builder().root(root).build()) {
+            var threads = java.lang.management.ManagementFactory.getThreadMXBean();
+            long c0 = threads.getCurrentThreadCpuTime();
             long t0 = System.nanoTime();
             List<Worker> found = fresh.workers();
             long ms = (System.nanoTime() - t0) / 1_000_000;
+            // The adopting thread's CPU time: on a shared host the wall time also counts the other tenants' turns.
+            long cpuMs = (threads.getCurrentThreadCpuTime() - c0) / 1_000_000;
             long adopted = found.stream().filter(Worker::adopted).count();
+            // "adoption": the first owner lives on in this JVM with its leaf locks, so these are observed (not owned)
+            long owned = found.stream().filter(Worker::owned).count();
             into.put("found", found.size());
             into.put("adopted", adopted);
+            into.put("owned", owned);
             into.put("ms", ms);
-            System.out.printf("# adoption: %d of %d found (%d adopted) in %d ms%n", found.size(), n, adopted, ms);
+            into.put("cpu_ms", cpuMs);
+            System.out.printf("# %s: %d of %d found (%d adopted, %d owned) in %d ms (%d ms CPU)%n",
+                    what, found.size(), n, adopted, owned, ms, cpuMs);
             for (Worker w : found) w.kill();
             for (Worker w : found) w.onExit().get(30, TimeUnit.SECONDS);
         }
-        for (Worker w : spawned) w.onExit().get(30, TimeUnit.SECONDS); // the first monitor's view ends too
     }
 }

@@ -22,6 +22,18 @@ public interface WorkerBackend {
     /** A handle on a live worker this monitor did not spawn. */
     Optional<Life> adopt(MonitorConfig cfg) throws IOException;
 
+    /**
+     * {@link #adopt} for each of {@code cfgs}, in order; a backend may share
+     * work between them (one group lock per group).  If one fails, those
+     * adopted before it are returned by nobody but stay registered (as with
+     * {@link #adopt} one at a time), and nothing else is held.
+     */
+    default List<Optional<Life>> adoptAll(List<MonitorConfig> cfgs) throws IOException {
+        List<Optional<Life>> out = new java.util.ArrayList<>(cfgs.size());
+        for (MonitorConfig c : cfgs) out.add(adopt(c));
+        return out;
+    }
+
     /** How the stats collector finds the workers each round. */
     Discovery discovery();
 

@@ -129,6 +129,9 @@ public final class CgroupFiles {
     public static List<Path> subtree(Path cgroup) throws IOException {
         List<Path> out = new ArrayList<>();
         out.add(cgroup);
+        // The common case, a leaf without sub-cgroups: one read of cgroup.stat instead of listing ~30 control files
+        // with an lstat each (adopting 1000 workers did that 2000 times).
+        if (noDescendants(cgroup)) return out;
         for (int i = 0; i < out.size(); i++) {
             try (var s = Files.newDirectoryStream(out.get(i), p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS))) {
                 for (Path p : s) out.add(p);
@@ -137,6 +140,17 @@ public final class CgroupFiles {
             }
         }
         return out;
+    }
+
+    /** Whether cgroup.stat says "nr_descendants 0"; false if it cannot be read or says otherwise (then list). */
+    private static boolean noDescendants(Path cgroup) {
+        try {
+            String s = read(cgroup.resolve("cgroup.stat"));
+            int at = s.indexOf("nr_descendants ");
+            return at >= 0 && (at == 0 || s.charAt(at - 1) == '\n') && s.startsWith("0\n", at + 15);
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /** The space-separated words of a file such as cgroup.controllers. */

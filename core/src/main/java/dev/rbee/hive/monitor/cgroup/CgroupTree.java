@@ -143,25 +143,47 @@ public final class CgroupTree {
     public sealed interface Takeover {
         /** A live worker whose owner is gone: now ours. */
         record Taken(Leaf leaf) implements Takeover {}
-        /** Another live process owns it (described: "pid N (comm)"). */
-        record Owned(String owner) implements Takeover {}
+        /**
+         * Another live process owns it.  Not named here: naming reads /proc/locks, one line per lock on the
+         * host, and a monitor observing N owned workers would read it N times (O(N^2)); see {@code owner(Path)}.
+         */
+        record Owned() implements Takeover {}
         /** No leaf, or an empty one. */
         record None() implements Takeover {}
     }
 
     /** Takes over a populated leaf whose owner is gone (a supervisor that crashed or was restarted). */
     public Takeover takeOver(String group, String instance) throws IOException {
-        Path leafDir = leaf(group, instance);
+        return takeOver(group, List.of(instance)).get(0);
+    }
+
+    /**
+     * As {@link #takeOver(String, String)} for several instances of one group,
+     * under one hold of the group's lock (adopting a whole hive took and
+     * dropped it once per worker).  The answers come in the order asked; if
+     * one fails, the leaves already taken are let go before the exception.
+     */
+    public List<Takeover> takeOver(String group, List<String> instances) throws IOException {
+        List<Takeover> out = new ArrayList<>(instances.size());
         try (GroupLock g = lockGroup(group, false)) {
-            if (g == null) return new Takeover.None();
-            Optional<Leaf> l = tryLock(leafDir);
-            if (l.isEmpty())
-                return Files.isDirectory(leafDir, LinkOption.NOFOLLOW_LINKS) ? new Takeover.Owned(owner(leafDir)) : new Takeover.None();
-            if (!CgroupFiles.populated(leafDir)) {
-                l.get().close();
-                return new Takeover.None();
+            for (String instance : instances) {
+                if (g == null) {
+                    out.add(new Takeover.None());
+                    continue;
+                }
+                Path leafDir = leaf(group, instance);
+                Optional<Leaf> l = tryLock(leafDir);
+                if (l.isEmpty())
+                    out.add(Files.isDirectory(leafDir, LinkOption.NOFOLLOW_LINKS) ? new Takeover.Owned() : new Takeover.None());
+                else if (!CgroupFiles.populated(leafDir)) {
+                    l.get().close();
+                    out.add(new Takeover.None());
+                } else out.add(new Takeover.Taken(l.get()));
             }
-            return new Takeover.Taken(l.get());
+            return out;
+        } catch (IOException | RuntimeException e) {
+            for (Takeover t : out) if (t instanceof Takeover.Taken taken) taken.leaf().close();
+            throw e;
         }
     }
 
@@ -253,8 +275,16 @@ public final class CgroupTree {
         return removed;
     }
 
+    /** Reads of /proc/locks by {@link #owner}: O(locks on the host) each, so counted (see AdoptionCostTest). */
+    private static final java.util.concurrent.atomic.AtomicLong LOCK_TABLE_READS = new java.util.concurrent.atomic.AtomicLong();
+
+    static long lockTableReads() {
+        return LOCK_TABLE_READS.get();
+    }
+
     /** "pid N (comm)" of the process holding the flock on {@code dir}, from /proc/locks. */
     static String owner(Path dir) {
+        LOCK_TABLE_READS.incrementAndGet();
         long ino = Libc.inode(dir.toString());
         try {
             for (String line : Files.readAllLines(Path.of("/proc/locks"))) {

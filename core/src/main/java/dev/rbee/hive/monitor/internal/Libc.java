@@ -12,7 +12,9 @@ import java.nio.charset.StandardCharsets;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
 /**
  * The few libc calls the JDK does not offer with their errno: the cgroup
@@ -63,6 +65,11 @@ public final class Libc {
     private static final MethodHandle PIPE2 = errnoCall("pipe2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle EVENTFD = errnoCall("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle POLL = errnoCall("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+    private static final MethodHandle EPOLL_CREATE1 = errnoCall("epoll_create1", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle EPOLL_CTL = errnoCall("epoll_ctl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
+    private static final MethodHandle EPOLL_WAIT = errnoCall("epoll_wait",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
     private static final MethodHandle READ = errnoCall("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
     /**
      * pread as a critical downcall (no thread-state transition: ~0.3 us less per read, see the
@@ -587,6 +594,55 @@ public final class Libc {
         MemorySegment st = sc.state;
         try {
             long r = (long) READ.invokeExact(st, fd, buf, buf.byteSize());
+            return r >= 0 ? r : -errnoOf(st);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static final int EPOLL_CTL_ADD = 1, EPOLL_CTL_DEL = 2, EPOLLIN = 0x1, EPOLLERR = 0x8, EPOLLHUP = 0x10;
+    /**
+     * struct epoll_event {uint32_t events; uint64_t data;}: packed on x86-64 (12 bytes, data at 4),
+     * naturally aligned elsewhere (16 bytes, data at 8).
+     */
+    private static final boolean X86_64 = "amd64".equals(System.getProperty("os.arch")) || "x86_64".equals(System.getProperty("os.arch"));
+    public static final long EPOLL_EVENT_SIZE = X86_64 ? 12 : 16, EPOLL_EVENT_DATA = X86_64 ? 4 : 8;
+
+    /** epoll_create1(2) with EPOLL_CLOEXEC; fd or -errno. */
+    public static int epollCreate() {
+        Scratch sc = Scratch.get();
+        MemorySegment st = sc.state;
+        try {
+            int r = (int) EPOLL_CREATE1.invokeExact(st, O_CLOEXEC);
+            return r >= 0 ? r : -errnoOf(st);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * epoll_ctl(2) of {@code fd} with {@code events}, the event's data being {@code fd} itself;
+     * {@code event} is a caller's buffer of at least {@link #EPOLL_EVENT_SIZE} bytes.  0 or -errno.
+     */
+    public static int epollCtl(int epfd, int op, int fd, int events, MemorySegment event) {
+        Scratch sc = Scratch.get();
+        MemorySegment st = sc.state;
+        event.set(JAVA_INT_UNALIGNED, 0, events);
+        event.set(JAVA_LONG_UNALIGNED, EPOLL_EVENT_DATA, fd);
+        try {
+            int r = (int) EPOLL_CTL.invokeExact(st, epfd, op, fd, event);
+            return r >= 0 ? r : -errnoOf(st);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** epoll_wait(2) into {@code events} (room for {@code max}); the count or -errno. */
+    public static int epollWait(int epfd, MemorySegment events, int max, int timeoutMillis) {
+        Scratch sc = Scratch.get();
+        MemorySegment st = sc.state;
+        try {
+            int r = (int) EPOLL_WAIT.invokeExact(st, epfd, events, max, timeoutMillis);
             return r >= 0 ? r : -errnoOf(st);
         } catch (Throwable t) {
             throw rethrow(t);

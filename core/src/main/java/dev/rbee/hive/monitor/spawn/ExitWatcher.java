@@ -6,35 +6,42 @@ import dev.rbee.hive.monitor.internal.Libc;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 import static dev.rbee.hive.monitor.internal.Log.LOG;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
 /**
  * Tells when workers exit, ours and adopted ones alike, without polling: one
- * daemon thread blocks in poll(2) on their pidfds, which become readable when
- * the process exits, and on an eventfd that wakes it for new registrations.
+ * daemon thread blocks in epoll_wait(2) on one epoll set holding every
+ * watched pidfd (readable once its process exits) and an eventfd that wakes
+ * it to start the fallback checks.  A new pidfd is one epoll_ctl(ADD) from
+ * the caller's thread, whatever the number already watched (a poll(2) array
+ * rebuilt per registration cost O(N) each, O(N^2) to adopt N workers).
  *
- * <p>It survives errors: a failed poll(2) is logged and retried; a pidfd the
- * kernel reports as broken (POLLERR, POLLNVAL) is dropped from poll(2) and
- * that one worker is checked with its fallback condition every 100 ms
- * instead.  Thread-safe: {@link #watch} from any thread; callbacks run on the
- * watcher thread ("rbee-exit-watcher") and must not block.
+ * <p>It survives errors: a failed epoll_wait(2) is logged and retried; a
+ * pidfd the kernel will not watch (epoll_ctl fails) or reports as broken
+ * (EPOLLERR without EPOLLIN) is checked with its fallback condition every
+ * 100 ms instead.  Thread-safe: {@link #watch} from any thread; callbacks run
+ * on the watcher thread ("rbee-exit-watcher") and must not block.
  */
 public final class ExitWatcher {
     private static final ExitWatcher SHARED = new ExitWatcher();
-    private static final int POLLERR = 0x8, POLLNVAL = 0x20, FALLBACK_PERIOD_MS = 100;
+    private static final int FALLBACK_PERIOD_MS = 100, BATCH = 64;
 
     private record Entry(Runnable onExit, Backoff.Condition exited) {}
 
-    private final Map<Integer, Entry> waiting = new LinkedHashMap<>();
+    private final Map<Integer, Entry> waiting = new HashMap<>();
     private final List<Entry> fallback = new ArrayList<>();
-    private int wakeFd = -1;
+    /** The caller's epoll_event for epoll_ctl; guarded by this. */
+    private final MemorySegment ctlEvent = Arena.ofAuto().allocate(Libc.EPOLL_EVENT_SIZE, 8);
+    private int epfd = -1, wakeFd = -1;
     private Thread thread;
+    /** epoll_ctl calls made by {@link #watch}: counted so a test can show each add costs one, whatever N. */
+    private long ctlCalls;
 
     private ExitWatcher() {}
 
@@ -45,55 +52,84 @@ public final class ExitWatcher {
     /**
      * Runs {@code onExit} (on the watcher thread) once the process behind
      * {@code pidfd} has exited; {@code exited} is asked instead if the pidfd
-     * cannot be polled (e.g. "the worker's cgroup is empty").
+     * cannot be watched (e.g. "the worker's cgroup is empty").
      */
     public synchronized void watch(int pidfd, Runnable onExit, Backoff.Condition exited) {
-        if (thread == null || !thread.isAlive()) {
-            if (wakeFd < 0) wakeFd = Libc.eventfd();
-            if (wakeFd < 0) throw new IllegalStateException("eventfd: " + Libc.errnoName(-wakeFd));
-            thread = new Thread(this::loop, "rbee-exit-watcher");
-            thread.setDaemon(true);
-            thread.start();
+        start();
+        Entry e = new Entry(onExit, exited);
+        waiting.put(pidfd, e);
+        ctlCalls++;
+        int r = Libc.epollCtl(epfd, Libc.EPOLL_CTL_ADD, pidfd, Libc.EPOLLIN, ctlEvent);
+        if (r < 0) {
+            waiting.remove(pidfd);
+            LOG.log(System.Logger.Level.WARNING, "exit watcher: epoll_ctl(ADD, pidfd {0}) failed ({1}); "
+                    + "watching that worker by polling instead", pidfd, Libc.errnoName(-r));
+            fallback.add(e);
+            Libc.eventfdSignal(wakeFd); // the watcher may be blocked without a timeout
         }
-        waiting.put(pidfd, new Entry(onExit, exited));
-        Libc.eventfdSignal(wakeFd);
+    }
+
+    /** epoll_ctl calls {@link #watch} made so far (for tests: one per watched pidfd). */
+    synchronized long ctlCalls() {
+        return ctlCalls;
+    }
+
+    private void start() {
+        if (thread != null && thread.isAlive()) return;
+        if (epfd < 0) {
+            int fd = Libc.epollCreate();
+            if (fd < 0) throw new IllegalStateException("epoll_create1: " + Libc.errnoName(-fd));
+            epfd = fd;
+        }
+        if (wakeFd < 0) {
+            int fd = Libc.eventfd();
+            if (fd < 0) throw new IllegalStateException("eventfd: " + Libc.errnoName(-fd));
+            int r = Libc.epollCtl(epfd, Libc.EPOLL_CTL_ADD, fd, Libc.EPOLLIN, ctlEvent);
+            if (r < 0) {
+                Libc.close(fd);
+                throw new IllegalStateException("epoll_ctl(ADD, eventfd " + fd + "): " + Libc.errnoName(-r));
+            }
+            wakeFd = fd;
+        }
+        thread = new Thread(this::loop, "rbee-exit-watcher");
+        thread.setDaemon(true);
+        thread.start();
     }
 
     private void loop() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment counter = arena.allocate(8);
-            MemorySegment fds = arena.allocate(8);
-            int capacity = 1;
+            MemorySegment events = arena.allocate(Libc.EPOLL_EVENT_SIZE * BATCH, 8);
+            MemorySegment delEvent = arena.allocate(Libc.EPOLL_EVENT_SIZE, 8);
             while (true) {
                 try {
-                    List<Integer> watched;
                     boolean polling;
                     synchronized (this) {
-                        watched = new ArrayList<>(waiting.keySet());
                         polling = !fallback.isEmpty();
                     }
-                    if (watched.size() + 1 > capacity) {
-                        capacity = Math.max(capacity * 2, watched.size() + 1);
-                        fds = arena.allocate(8L * capacity);
-                    }
-                    setPollFd(fds, 0, wakeFd);
-                    for (int i = 0; i < watched.size(); i++) setPollFd(fds, i + 1, watched.get(i));
-                    int n = Libc.poll(fds, watched.size() + 1, polling ? FALLBACK_PERIOD_MS : -1);
+                    int n = Libc.epollWait(epfd, events, BATCH, polling ? FALLBACK_PERIOD_MS : -1);
                     if (n < 0) {
-                        LOG.log(System.Logger.Level.WARNING, "exit watcher: poll failed ({0}); retrying", Libc.errnoName(-n));
+                        if (-n != dev.rbee.hive.monitor.internal.Errno.EINTR)
+                            LOG.log(System.Logger.Level.WARNING, "exit watcher: epoll_wait failed ({0}); retrying",
+                                    Libc.errnoName(-n));
                         Thread.sleep(FALLBACK_PERIOD_MS);
                         continue;
                     }
-                    if (fds.get(JAVA_SHORT, 6) != 0) Libc.read(wakeFd, counter);
-                    for (int i = 0; i < watched.size(); i++) {
-                        short revents = fds.get(JAVA_SHORT, 8L * (i + 1) + 6);
-                        if (revents == 0) continue;
+                    for (int i = 0; i < n; i++) {
+                        int ev = events.get(JAVA_INT_UNALIGNED, Libc.EPOLL_EVENT_SIZE * i);
+                        int fd = (int) events.get(JAVA_LONG_UNALIGNED, Libc.EPOLL_EVENT_SIZE * i + Libc.EPOLL_EVENT_DATA);
+                        if (fd == wakeFd) {
+                            Libc.read(wakeFd, counter);
+                            continue;
+                        }
                         Entry e;
                         synchronized (this) {
-                            e = waiting.remove(watched.get(i));
-                            if (e != null && (revents & (POLLERR | POLLNVAL)) != 0) {
-                                LOG.log(System.Logger.Level.WARNING, "exit watcher: pidfd {0} is broken (revents {1}); "
-                                        + "watching that worker by polling instead", watched.get(i), revents);
+                            e = waiting.remove(fd);
+                            // Out of the set before the callback can close the pidfd (and its number be reused).
+                            if (e != null) Libc.epollCtl(epfd, Libc.EPOLL_CTL_DEL, fd, 0, delEvent);
+                            if (e != null && (ev & Libc.EPOLLIN) == 0 && (ev & Libc.EPOLLERR) != 0) {
+                                LOG.log(System.Logger.Level.WARNING, "exit watcher: pidfd {0} is broken (events {1}); "
+                                        + "watching that worker by polling instead", fd, ev);
                                 fallback.add(e);
                                 e = null;
                             }
@@ -114,6 +150,7 @@ public final class ExitWatcher {
     private void checkFallback() {
         List<Entry> check;
         synchronized (this) {
+            if (fallback.isEmpty()) return;
             check = new ArrayList<>(fallback);
         }
         for (Entry e : check) {
@@ -137,11 +174,5 @@ public final class ExitWatcher {
         } catch (RuntimeException ex) {
             LOG.log(System.Logger.Level.ERROR, "exit callback failed", ex);
         }
-    }
-
-    private static void setPollFd(MemorySegment fds, int i, int fd) {
-        fds.set(JAVA_INT, 8L * i, fd);
-        fds.set(JAVA_SHORT, 8L * i + 4, (short) Libc.POLLIN);
-        fds.set(JAVA_SHORT, 8L * i + 6, (short) 0);
     }
 }

@@ -42,7 +42,7 @@ class PidfdHandoffTest {
         Process broken = new ProcessBuilder("/bin/sleep", "100").start(), fine = new ProcessBuilder("/bin/sleep", "100").start();
         int bad = Libc.pidfdOpen(broken.pid()), good = Libc.pidfdOpen(fine.pid());
         CountDownLatch brokenSeen = new CountDownLatch(1), fineSeen = new CountDownLatch(1);
-        Libc.close(bad); // poll(2) now answers POLLNVAL for it
+        Libc.close(bad); // epoll_ctl(ADD) now refuses it (EBADF; EINVAL if the watcher's epoll fd took the number)
         ExitWatcher.shared().watch(bad, brokenSeen::countDown, () -> !broken.isAlive());
         ExitWatcher.shared().watch(good, fineSeen::countDown, () -> !fine.isAlive());
         broken.destroyForcibly();

@@ -21,7 +21,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -71,7 +73,31 @@ public final class CgroupBackend implements WorkerBackend {
      */
     @Override
     public Optional<Life> adopt(MonitorConfig cfg) throws IOException {
-        CgroupTree.Takeover t = tree.takeOver(cfg.group(), cfg.instance());
+        return adopt(cfg, tree.takeOver(cfg.group(), cfg.instance()));
+    }
+
+    /** One group lock per group, not per worker; then each worker as {@link #adopt(MonitorConfig)}. */
+    @Override
+    public List<Optional<Life>> adoptAll(List<MonitorConfig> cfgs) throws IOException {
+        Map<String, List<Integer>> byGroup = new LinkedHashMap<>();
+        for (int i = 0; i < cfgs.size(); i++) byGroup.computeIfAbsent(cfgs.get(i).group(), g -> new ArrayList<>()).add(i);
+        List<Optional<Life>> out = new ArrayList<>(java.util.Collections.nCopies(cfgs.size(), Optional.empty()));
+        for (var e : byGroup.entrySet()) {
+            List<Integer> at = e.getValue();
+            List<CgroupTree.Takeover> ts = tree.takeOver(e.getKey(), at.stream().map(i -> cfgs.get(i).instance()).toList());
+            int k = 0;
+            try {
+                for (; k < at.size(); k++) out.set(at.get(k), adopt(cfgs.get(at.get(k)), ts.get(k)));
+            } finally {
+                // a failure part-way: the leaves taken but not yet adopted are let go (unowned again, as before)
+                for (k++; k < at.size(); k++)
+                    if (ts.get(k) instanceof CgroupTree.Takeover.Taken taken) taken.leaf().close();
+            }
+        }
+        return out;
+    }
+
+    private Optional<Life> adopt(MonitorConfig cfg, CgroupTree.Takeover t) throws IOException {
         Leaf leaf;
         if (t instanceof CgroupTree.Takeover.Taken taken) leaf = taken.leaf();
         else if (t instanceof CgroupTree.Takeover.Owned) {
@@ -79,7 +105,13 @@ public final class CgroupBackend implements WorkerBackend {
             if (seen.isEmpty()) return Optional.empty();
             leaf = seen.get();
         } else return Optional.empty();
-        Optional<Main> main = mainProcess(leaf.path());
+        Optional<Main> main;
+        try {
+            main = mainProcess(leaf.path());
+        } catch (IOException | RuntimeException e) {
+            leaf.close(); // taken or observed: let go, as it was
+            throw e;
+        }
         if (main.isPresent() && !leaf.owner() && stillLaunching(main.get().stat().pid())) {
             // Its owner is between join and exec: not a worker yet, and a stop now would fail that spawn.
             Libc.close(main.get().pidfd());
