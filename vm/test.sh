@@ -13,6 +13,9 @@
 #        native-launcher/build); the guest image is built/cached by vm/build.sh.
 # Env:
 #   VM_SUITE=vm or systemd          which suite (default vm)
+#   VM_TAG=TAG                      run the tests tagged TAG instead of the suite's
+#                                   (systemd-figures: the opt-in figures of the
+#                                   systemd suite, see vm/README.md)
 #   VM_TEST=Class or Class#method   run one test class or method (simple names
 #                                   are looked up in the suite's package)
 #   VM_TEST_TIMEOUT=SECONDS         whole VM run (default 600)
@@ -40,6 +43,8 @@ case ${VM_SUITE:-vm} in
     systemd) SUITE=vm-systemd TAG=systemd PKG=dev.rbee.hive.monitor.vm.systemd INIT=systemd ;;
     *) echo "vm-test: VM_SUITE=$VM_SUITE: expected vm or systemd" >&2; exit 2 ;;
 esac
+TAG=${VM_TAG:-$TAG}
+[[ $TAG =~ ^[A-Za-z0-9_-]+$ ]] || { echo "vm-test: VM_TAG=$TAG: expected a tag name" >&2; exit 2; }
 REPORTS=$REPO/core/target/$SUITE-reports
 
 log() { echo "vm-test: $*" >&2; }
@@ -83,7 +88,16 @@ need "$REPO/native-launcher/build/rbee-launch"
 need "$REPO/native-launcher/build/test/vm-helper"
 need "$REPO/native-launcher/build/test/race-fork"
 cli_jar=$REPO/cli/target/rbee-mon.jar
-[[ $SUITE != vm-systemd ]] || need "$cli_jar"
+cds_archive=$REPO/cli/target/rbee-mon-vm.jsa
+if [[ $SUITE == vm-systemd ]]; then
+    need "$cli_jar"
+    # Each CLI start in the guest loads the same classes: a dynamic class data archive
+    # (AppCDS) of a host run of `rbee-mon backend` makes those starts about a third shorter.
+    rm -f "$cds_archive"
+    "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+        -XX:ArchiveClassesAtExit="$cds_archive" -jar "$cli_jar" backend >/dev/null 2>&1 || rm -f "$cds_archive"
+    [[ ! -f $cds_archive ]] || chmod 644 "$cds_archive"
+fi
 # the newest, should an older copy still lie there
 console_jar=$(ls -1 "$REPO"/core/target/vm/junit-platform-console-standalone-*.jar 2>/dev/null | sort -V | tail -n1 || true)
 [[ -n $console_jar ]] || die "missing core/target/vm/junit-platform-console-standalone-*.jar: build the project first (mvn package -DskipTests)"
@@ -92,6 +106,19 @@ console_jar=$(ls -1 "$REPO"/core/target/vm/junit-platform-console-standalone-*.j
 cp_test="$REPO/core/target/classes:$REPO/core/target/test-classes:$REPO/native-launcher/build/classpath"
 deps=$(cat "$REPO/core/target/vm-classpath.txt")
 [[ -z $deps ]] || cp_test="$cp_test:$deps"
+if [[ $SUITE == vm-systemd ]]; then
+    # The libraries outside the checkout (~/.m2, often private) are staged beside the build,
+    # readable by all, so that the guest need not copy them for uid 65534 (seconds under TCG).
+    ulib_dir=$REPO/core/target/vm/systemd-lib
+    rm -rf "$ulib_dir" && mkdir -p "$ulib_dir"
+    ulib_host=
+    for f in $console_jar ${deps//:/ }; do
+        if [[ $f != "$REPO"/* ]]; then cp "$f" "$ulib_dir/" && f=$ulib_dir/$(basename "$f"); fi
+        ulib_host=$ulib_host:$f
+    done
+    ulib_host=${ulib_host#:}
+    chmod -R a+rX "$ulib_dir"
+fi
 
 select_args=(--select-package "$PKG")
 if [[ -n ${VM_TEST:-} ]]; then
@@ -136,21 +163,26 @@ q() { printf '%q' "$1"; }
         # unit) run the CLI jar and, for the race, the test classes with JUnit's
         # assertions and the library's dependencies: guest copies where the host's
         # are not readable by that user (dependencies under /root/.m2 never are).
-        echo "ujar=$(q "$cli_jar") utestbin=$(q "$REPO/native-launcher/build/test") ulib=$(q "$console_jar${deps:+:$deps}")"
-        echo "if ! setpriv --reuid=65534 --regid=65534 --clear-groups sh -c 'for f in \"\$@\"; do test -r \"\$f\" || exit 1; done' sh \\"
-        echo "        $(q "$cli_jar") $(q "$REPO/native-launcher/build/test/race-fork") \$(echo \"\$ulib\" | tr : ' ') 2>/dev/null; then"
-        echo "    mkdir -p /opt/rbee-vm/testbin /opt/rbee-vm/lib"
-        echo "    cp $(q "$cli_jar") /opt/rbee-vm/rbee-mon.jar"
-        echo "    cp $(q "$REPO/native-launcher/build/test")/* /opt/rbee-vm/testbin/ 2>/dev/null"
-        echo "    l=; for f in \$(echo \"\$ulib\" | tr : ' '); do cp \"\$f\" /opt/rbee-vm/lib/; l=\$l:/opt/rbee-vm/lib/\$(basename \"\$f\"); done"
+        echo "ujar=$(q "$cli_jar") utestbin=$(q "$REPO/native-launcher/build/test") ulib=$(q "$ulib_host")"
+        # One unprivileged shell names the files that user cannot read; only those are copied.
+        echo "unreadable=\$(setpriv --reuid=65534 --regid=65534 --clear-groups sh -c 'for f in \"\$@\"; do test -r \"\$f\" || echo \"\$f\"; done' sh \\"
+        echo "        \"\$ujar\" \"\$utestbin/race-fork\" \"\$utestbin/vm-helper\" \$(echo \"\$ulib\" | tr : ' ') 2>/dev/null)"
+        echo "if [ -n \"\$unreadable\" ]; then"
+        echo "    mkdir -p /opt/rbee-vm/sd"
+        echo "    for f in \$unreadable; do cp \"\$f\" /opt/rbee-vm/sd/; done"
         echo "    chmod -R a+rX /opt/rbee-vm"
-        echo "    ujar=/opt/rbee-vm/rbee-mon.jar utestbin=/opt/rbee-vm/testbin ulib=\${l#:}"
-        echo "    echo 'vm-test: the CLI jar or test programs are not readable by uid 65534: copied to /opt/rbee-vm'"
+        echo "    case \"\$unreadable\" in *\"\$ujar\"*) ujar=/opt/rbee-vm/sd/\$(basename \"\$ujar\") ;; esac"
+        echo "    case \"\$unreadable\" in *\"\$utestbin/\"*) mkdir -p /opt/rbee-vm/testbin; cp \"\$utestbin/race-fork\" \"\$utestbin/vm-helper\" /opt/rbee-vm/testbin/; chmod -R a+rX /opt/rbee-vm; utestbin=/opt/rbee-vm/testbin ;; esac"
+        echo "    l=; for f in \$(echo \"\$ulib\" | tr : ' '); do case \" \$unreadable \" in *\" \$f \"*|*\"\$f\"*) f=/opt/rbee-vm/sd/\$(basename \"\$f\") ;; esac; l=\$l:\$f; done; ulib=\${l#:}"
+        echo "    echo \"vm-test: not readable by uid 65534, copied to /opt/rbee-vm: \$(echo \$unreadable | wc -w) files\""
         echo "fi"
-        # rbee-mon as bin/rbee-mon runs it, with the host's JDK.
+        # rbee-mon as bin/rbee-mon runs it, with the host's JDK, and the class data archive
+        # made on the host when it matches the jar the guest runs (a JVM start costs ~10 s here).
+        echo "cds=; [ \"\$ujar\" != $(q "$cli_jar") ] || [ ! -r $(q "$cds_archive") ] || cds=-XX:SharedArchiveFile=$(q "$cds_archive")"
+        # rbee-mon as bin/rbee-mon runs it.
         echo "cat >/usr/local/bin/rbee-mon <<EOF"
         echo "#!/bin/sh"
-        echo "exec $(q "$JAVA_HOME/bin/java") --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto -jar \$ujar \"\\\$@\""
+        echo "exec $(q "$JAVA_HOME/bin/java") --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto \$cds -jar \$ujar \"\\\$@\""
         echo "EOF"
         echo "chmod 755 /usr/local/bin/rbee-mon"
     fi
