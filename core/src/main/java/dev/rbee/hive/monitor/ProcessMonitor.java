@@ -2,7 +2,7 @@ package dev.rbee.hive.monitor;
 
 import dev.rbee.hive.monitor.backend.cgroup2.CgroupBackend;
 import dev.rbee.hive.monitor.backend.Life;
-import dev.rbee.hive.monitor.backend.Placement;
+import dev.rbee.hive.monitor.backend.Home;
 import dev.rbee.hive.monitor.backend.portable.PortableBackend;
 import dev.rbee.hive.monitor.backend.proctree.ProcTreeBackend;
 import dev.rbee.hive.monitor.backend.WorkerBackend;
@@ -12,6 +12,8 @@ import dev.rbee.hive.monitor.model.ExitReport;
 import dev.rbee.hive.monitor.model.Limits;
 import dev.rbee.hive.monitor.model.MonitorConfig;
 import dev.rbee.hive.monitor.model.Names;
+import dev.rbee.hive.monitor.model.Placement;
+import dev.rbee.hive.monitor.systemd.Placer;
 import dev.rbee.hive.monitor.model.ProcessStats;
 import dev.rbee.hive.monitor.model.SpawnException;
 import dev.rbee.hive.monitor.model.WorkerSpec;
@@ -59,6 +61,10 @@ import java.util.Optional;
 public final class ProcessMonitor implements AutoCloseable {
     /** The directory under the cgroup2 mount that holds the groups, unless {@link Builder#root} says otherwise. */
     public static final String DEFAULT_ROOT_NAME = "rbee.slice";
+    /** The hive's transient scope of the SYSTEMD placement, unless {@link Builder#unit} says otherwise. */
+    public static final String DEFAULT_UNIT = "rbee-hive.scope";
+    /** The slice of that scope, unless {@link Builder#slice} says otherwise. */
+    public static final String DEFAULT_SLICE = "rbee-hive.slice";
 
     private final Backend backend;
     private final WorkerBackend impl;
@@ -134,10 +140,10 @@ public final class ProcessMonitor implements AutoCloseable {
     public Worker spawn(WorkerSpec spec) throws SpawnException {
         if (spec.monitoring().isPresent()) return spawnMonitored(spec, spec.monitoring().get());
         if (backend.kind() == Backend.Kind.PORTABLE)
-            return Worker.of(workers.spawned(PortableBackend.start(spec), -1, Placement.plain(), Instant.now()));
+            return Worker.of(workers.spawned(PortableBackend.start(spec), -1, Home.plain(), Instant.now()));
         Instant started = Instant.now();
         Spawner.Launched l = spawner().launch(spec, Optional.empty());
-        return Worker.of(workers.spawned(l.process(), l.pidfd(), Placement.plain(), started));
+        return Worker.of(workers.spawned(l.process(), l.pidfd(), Home.plain(), started));
     }
 
     /** How long a spawn waits for this monitor's previous life of the same id to finish its cleanup. */
@@ -362,8 +368,53 @@ public final class ProcessMonitor implements AutoCloseable {
         private Path mountinfo = CgroupMount.MOUNTINFO;
         private Path launcher;
         private Backend.Kind kind;
+        private Placement.Kind placement;
+        private String unit = DEFAULT_UNIT;
+        private String slice = DEFAULT_SLICE;
+        private boolean workersOutliveService = true;
 
         private Builder() {}
+
+        /**
+         * Where in the cgroup tree the workers live (docs/systemd.md); default: chosen at build time.
+         * SYSTEMD when systemd is PID 1 and we are root (a delegated transient scope, {@link #unit}),
+         * DELEGATED when the cgroup this process runs in was delegated to it (it moves itself into a leaf
+         * {@code .supervisor} and the groups go beside it), else ROOT ({@link #root}, default
+         * {@code <mount>/rbee.slice}).  A placement asked for that cannot work fails the build, naming why.
+         *
+         * @param k the placement
+         * @return this builder
+         */
+        public Builder placement(Placement.Kind k) { this.placement = k; return this; }
+
+        /**
+         * SYSTEMD placement: the hive's transient scope (default {@value #DEFAULT_UNIT}); a valid systemd
+         * unit name ending in ".scope" (escape free text with systemd-escape).
+         *
+         * @param name the scope's name
+         * @return this builder
+         */
+        public Builder unit(String name) { this.unit = name; return this; }
+
+        /**
+         * SYSTEMD placement: the slice of the hive's scope (default {@value #DEFAULT_SLICE}; its dashes nest it,
+         * as systemd does: rbee-hive.slice lives in rbee.slice).
+         *
+         * @param name the slice's name
+         * @return this builder
+         */
+        public Builder slice(String name) { this.slice = name; return this; }
+
+        /**
+         * SYSTEMD placement: whether workers survive the stop of the supervisor's own service (default true:
+         * they live in the hive's scope, and the next supervisor adopts them).  With false the scope is made
+         * with BindsTo= the supervisor's unit (read from /proc/self/cgroup), so systemd stops the workers with
+         * the service; an existing scope keeps the policy it was made with.
+         *
+         * @param outlive the policy
+         * @return this builder
+         */
+        public Builder workersOutliveService(boolean outlive) { this.workersOutliveService = outlive; return this; }
 
         /**
          * The directory that holds the groups (default {@code <cgroup2 mount>/rbee.slice}).
@@ -401,7 +452,9 @@ public final class ProcessMonitor implements AutoCloseable {
          * The monitor.
          *
          * @return a monitor on the chosen (or best) backend
-         * @throws IOException if the backend cannot be set up (cgroup2 not writable, mount table unreadable)
+         * @throws IOException if the backend cannot be set up (mount table unreadable), or the backend asked for with
+         *         {@link #backend} cannot work here (e.g. CGROUP2 without a writable cgroup2 root): an explicit choice
+         *         never falls back to another backend
          */
         public ProcessMonitor build() throws IOException {
             Optional<Path> l = Optional.ofNullable(launcher);
@@ -414,26 +467,36 @@ public final class ProcessMonitor implements AutoCloseable {
             if (kind == Backend.Kind.PORTABLE)
                 return new ProcessMonitor(new Backend(Backend.Kind.PORTABLE, "asked for", Optional.empty()), Optional.empty(), l);
             if (kind == Backend.Kind.PROCTREE) return procTree("asked for", l);
-            Path r = root;
-            String where;
-            if (r == null) {
-                Optional<CgroupMount> m = CgroupMount.find(mountinfo);
-                if (m.isEmpty()) return procTree("no cgroup2 mount in " + mountinfo, l);
-                r = m.get().mountPoint().resolve(DEFAULT_ROOT_NAME);
-                where = "cgroup2 mounted at " + m.get().mountPoint();
-            } else {
-                where = "configured root";
+            Placer.Outcome o = Placer.place(new Placer.Request(Optional.ofNullable(placement), Optional.ofNullable(root),
+                    mountinfo, unit, slice, workersOutliveService, Placer.SYSTEMD_RUNTIME));
+            if (o instanceof Placer.Outcome.NoCgroup(String why)) return procTreeUnlessCgroupAsked(why, l);
+            Placer.Outcome.Placed placed = (Placer.Outcome.Placed) o;
+            Placement p = placed.placement();
+            Path r = p.root();
+            if (p.kind() == Placement.Kind.ROOT) {
+                String where = root != null ? "configured root" : "cgroup2 mounted at " + r.getParent();
+                Path probe = Files.isDirectory(r) ? r : r.getParent();
+                if (probe == null || !Files.isDirectory(probe) || !Files.isWritable(probe)
+                        || !Files.isWritable(probe.resolve("cgroup.procs")) && Files.exists(probe.resolve("cgroup.procs"))) {
+                    String why = where + " (root " + r + "), but " + (probe == null ? r : probe) + " is not writable by uid "
+                            + uid() + " (no delegation" + (probe == null || !Files.isDirectory(probe) ? "; not even a directory" : "") + ")";
+                    if (placement != null) throw new IOException("the root placement was asked for but cannot work: " + why);
+                    return procTreeUnlessCgroupAsked(why, l);
+                }
             }
-            Path probe = Files.isDirectory(r) ? r : r.getParent();
-            if (probe == null || !Files.isDirectory(probe) || !Files.isWritable(probe)
-                    || !Files.isWritable(probe.resolve("cgroup.procs")) && Files.exists(probe.resolve("cgroup.procs")))
-                return procTree(where + ", but " + probe + " is not writable by uid " + uid() + " (no delegation)", l);
-            String controllers = String.join(" ", CgroupFiles.words(probe.resolve("cgroup.controllers")));
-            String reason = where + "; workers under " + r + "; controllers available: "
-                    + (controllers.isEmpty() ? "none" : controllers);
+            String reason = p.kind().name().toLowerCase(java.util.Locale.ROOT) + " placement: " + p.reason() + "; workers under " + r
+                    + "; controllers available: " + (p.controllers().isEmpty() ? "none" : String.join(" ", p.controllers()));
             if (kind != null && kind != Backend.Kind.CGROUP2) throw new IllegalStateException("unreachable: " + kind);
-            return new ProcessMonitor(new Backend(Backend.Kind.CGROUP2, reason, Optional.of(r)),
-                    Optional.of(new CgroupTree(r)), l);
+            return new ProcessMonitor(new Backend(Backend.Kind.CGROUP2, reason, Optional.of(r), Optional.of(p)),
+                    Optional.of(new CgroupTree(r, placed.keeper())), l);
+        }
+
+        /** The proc-tree fallback, or (when the cgroup2 backend was asked for) a failure saying why it cannot work. */
+        private ProcessMonitor procTreeUnlessCgroupAsked(String why, Optional<Path> launcher) throws IOException {
+            if (kind == Backend.Kind.CGROUP2)
+                throw new IOException("the cgroup2 backend was asked for but cannot work: " + why
+                        + "; run as root, give --root a delegated cgroup2 directory, or ask for --backend auto/proctree");
+            return procTree(why, launcher);
         }
 
         private static ProcessMonitor procTree(String why, Optional<Path> launcher) throws IOException {

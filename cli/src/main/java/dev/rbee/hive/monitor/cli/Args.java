@@ -25,6 +25,9 @@ final class Args {
     static Args parse(String[] argv, int from, Set<String> withValue, Set<String> flags, boolean operandEndsOptions)
             throws UsageException {
         Args a = new Args();
+        Set<String> valued = new java.util.HashSet<>(withValue);
+        valued.addAll(Backends.OPTIONS); // every command takes the backend and placement options
+        withValue = valued;
         for (int i = from; i < argv.length; i++) {
             String s = argv[i];
             if (s.equals("--")) {

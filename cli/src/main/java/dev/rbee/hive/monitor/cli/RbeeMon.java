@@ -36,9 +36,17 @@ public final class RbeeMon {
               cleanup [--json]
                   remove what crashed supervisors left: empty leaves nobody owns,
                   empty groups, old launch sockets; lists what it removed
-              backend [--backend ...]   print which backend is active and why
+              backend [--backend ...] [--placement ...]
+                  print which backend is active and why; for cgroup2 where its tree
+                  lives (placement, root, unit, slice, controllers and absent ones)
 
-            Every command takes --backend (default auto: cgroup2 where writable, else proctree).
+            Every command takes --backend auto|cgroup2|proctree|portable (default auto:
+            cgroup2 where writable, else proctree; one asked for fails if it cannot work),
+            --placement auto|systemd|delegated|root (default auto: systemd when it is
+            PID 1 and we are root, delegated inside a Delegate=yes unit, else root, i.e.
+            <cgroup2 mount>/rbee.slice), --unit NAME.scope and --slice NAME.slice (systemd
+            placement; default rbee-hive.scope in rbee-hive.slice) and
+            --workers-outlive-service true|false (systemd placement; default true).
             """;
 
     private RbeeMon() {}

@@ -46,7 +46,7 @@ public final class Life {
     /** The one public facade of this life, made on first use. */
     private Object facade;
 
-    Life(long pid, int pidfd, Optional<Process> process, Placement where, Instant startedAt) {
+    Life(long pid, int pidfd, Optional<Process> process, Home where, Instant startedAt) {
         this.pid = pid;
         this.pidfd = pidfd;
         this.process = process;

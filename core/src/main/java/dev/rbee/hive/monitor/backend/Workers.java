@@ -48,7 +48,7 @@ public final class Workers {
     }
 
     /** A worker this monitor spawned: its exit status comes from the JDK. */
-    public Life spawned(Process p, int pidfd, Placement where, Instant started) {
+    public Life spawned(Process p, int pidfd, Home where, Instant started) {
         Optional<Tree> tree = where.members();
         boolean portable = tree.filter(t -> t instanceof HandleMembers).isPresent() || !LINUX;
         // The launcher's pidfd, opened before exec; only a kernel without pidfds leaves us to open one now (our
@@ -72,7 +72,7 @@ public final class Workers {
     }
 
     /** A worker found running (not our child): its exit is seen through its pidfd, its status is not ours. */
-    public Life adopted(long pid, int pidfd, Placement where, Instant started) {
+    public Life adopted(long pid, int pidfd, Home where, Instant started) {
         Optional<Tree> tree = where.members();
         Life w = new Life(pid, pidfd, Optional.empty(), where, started);
         live.put(where.id().orElseThrow().id(), w);

@@ -45,10 +45,21 @@ public final class CgroupTree {
     public static final long RMDIR_BUDGET_MS = 2_000;
 
     private final Path root;
+    private final RootKeeper keeper;
 
-    /** @param root the rbee.slice directory (its parent must be a cgroup2 directory) */
+    /** @param root the rbee.slice directory (its parent must be a cgroup2 directory); made by the first claim */
     public CgroupTree(Path root) {
+        this(root, RootKeeper.OURS);
+    }
+
+    /**
+     * @param root   the directory that holds the groups
+     * @param keeper makes sure it exists before each claim; unless {@link RootKeeper#OURS}, the tree never
+     *               makes nor removes the root itself (a systemd scope, a delegated cgroup)
+     */
+    public CgroupTree(Path root, RootKeeper keeper) {
         this.root = root;
+        this.keeper = keeper;
     }
 
     public Path root() {
@@ -74,6 +85,7 @@ public final class CgroupTree {
      */
     public Leaf claim(MonitorConfig cfg) throws SpawnException {
         Path leafDir = leaf(cfg.group(), cfg.instance());
+        keeper.ensure();
         try (GroupLock g = lockGroup(cfg.group(), true)) {
             Optional<Leaf> old = tryLock(leafDir);
             if (old.isEmpty() && Files.isDirectory(leafDir, LinkOption.NOFOLLOW_LINKS))
@@ -304,7 +316,7 @@ public final class CgroupTree {
         for (int attempt = 0; ; attempt++) {
             if (create) {
                 try {
-                    createdRoot |= CgroupFiles.mkdir(root);
+                    if (keeper.rootIsOurs()) createdRoot |= CgroupFiles.mkdir(root);
                     CgroupFiles.mkdir(dir);
                 } catch (CgroupException e) {
                     // ENOENT: the root was removed between our two mkdirs (a failed spawn cleaning up): again

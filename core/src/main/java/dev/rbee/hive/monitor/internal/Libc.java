@@ -53,6 +53,8 @@ public final class Libc {
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
     private static final MethodHandle MKDIR = errnoCall("mkdir",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle GETXATTR = errnoCall("getxattr",
+            FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG));
     private static final MethodHandle RMDIR = errnoCall("rmdir", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     private static final MethodHandle KILL = errnoCall("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle SYSCALL4 = errnoCall("syscall",
@@ -291,6 +293,26 @@ public final class Libc {
             MemorySegment st = a.allocate(CAPTURE);
             int r = (int) MKDIR.invokeExact(st, a.allocateFrom(path), mode);
             return r == 0 ? 0 : -errnoOf(st);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * getxattr(2) of a short attribute (at most 255 bytes), e.g. systemd's "trusted.delegate" on a cgroup.
+     *
+     * @return the value, or {@code null} with {@code errno[0]} set (ENODATA: no such attribute)
+     */
+    public static byte[] getxattr(String path, String name, int[] errno) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CAPTURE);
+            MemorySegment buf = a.allocate(256);
+            long r = (long) GETXATTR.invokeExact(st, a.allocateFrom(path), a.allocateFrom(name), buf, 255L);
+            if (r < 0) {
+                errno[0] = errnoOf(st);
+                return null;
+            }
+            return buf.asSlice(0, r).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
         } catch (Throwable t) {
             throw rethrow(t);
         }

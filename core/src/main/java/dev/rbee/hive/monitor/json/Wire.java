@@ -324,6 +324,14 @@ public final class Wire {
         Map<String, Object> b = new LinkedHashMap<>();
         b.put("kind", s.backend().kind().name().toLowerCase(java.util.Locale.ROOT));
         b.put("reason", s.backend().reason());
+        s.backend().placement().ifPresent(p -> {
+            Map<String, Object> pl = new LinkedHashMap<>();
+            pl.put("kind", p.kind().name().toLowerCase(java.util.Locale.ROOT));
+            pl.put("root", p.root().toString());
+            p.unit().ifPresent(u -> pl.put("unit", u));
+            p.slice().ifPresent(x -> pl.put("slice", x));
+            b.put("placement", pl);
+        });
         return b;
     }
 }

@@ -13,9 +13,21 @@ import java.util.Optional;
  *                stats summed over its process tree from /proc, no limits;
  *                PORTABLE: other systems: plain spawn, ProcessHandle stats
  * @param reason  a sentence saying why this backend was chosen
- * @param root    the rbee.slice directory, for CGROUP2 only
+ * @param root    the directory that holds the groups, for CGROUP2 only (the same as {@code placement.root()})
+ * @param placement where in the cgroup tree the workers live and who writes above them, for CGROUP2 only
  */
-public record Backend(Kind kind, String reason, Optional<Path> root) {
+public record Backend(Kind kind, String reason, Optional<Path> root, Optional<Placement> placement) {
+    /**
+     * A backend without a placement (PROCTREE, PORTABLE).
+     *
+     * @param kind   the backend
+     * @param reason why it was chosen
+     * @param root   empty
+     */
+    public Backend(Kind kind, String reason, Optional<Path> root) {
+        this(kind, reason, root, Optional.empty());
+    }
+
     /** The backends (see {@code kind} above). */
     public enum Kind {
         /** A cgroup v2 leaf per worker. */

@@ -1,7 +1,7 @@
 package dev.rbee.hive.monitor.backend.cgroup2;
 
 import dev.rbee.hive.monitor.backend.Life;
-import dev.rbee.hive.monitor.backend.Placement;
+import dev.rbee.hive.monitor.backend.Home;
 import dev.rbee.hive.monitor.backend.SpawnerSource;
 import dev.rbee.hive.monitor.backend.WorkerBackend;
 import dev.rbee.hive.monitor.backend.Workers;
@@ -49,7 +49,7 @@ public final class CgroupBackend implements WorkerBackend {
         Leaf leaf = tree.claim(spec.monitoring().orElseThrow()); // BUSY unless the id is free; locked from here on
         try {
             Spawner.Launched l = spawner.get().launch(spec, Optional.of(leaf.path()));
-            return workers.spawned(l.process(), l.pidfd(), Placement.cgroup(spec.monitoring().orElseThrow(), leaf, tree), started);
+            return workers.spawned(l.process(), l.pidfd(), Home.cgroup(spec.monitoring().orElseThrow(), leaf, tree), started);
         } catch (SpawnException | RuntimeException e) {
             tree.abandon(leaf); // the target never ran: the leaf is empty and goes, and the id is free
             throw e;
@@ -90,7 +90,7 @@ public final class CgroupBackend implements WorkerBackend {
             else leaf.close();
             return Optional.empty();
         }
-        return Optional.of(workers.adopted(main.get().stat().pid(), main.get().pidfd(), Placement.cgroup(cfg, leaf, tree),
+        return Optional.of(workers.adopted(main.get().stat().pid(), main.get().pidfd(), Home.cgroup(cfg, leaf, tree),
                 main.get().stat().startedAt()));
     }
 

@@ -2,7 +2,7 @@ package dev.rbee.hive.monitor.backend.portable;
 
 import dev.rbee.hive.monitor.backend.HandleMembers;
 import dev.rbee.hive.monitor.backend.Life;
-import dev.rbee.hive.monitor.backend.Placement;
+import dev.rbee.hive.monitor.backend.Home;
 import dev.rbee.hive.monitor.backend.WorkerBackend;
 import dev.rbee.hive.monitor.backend.Workers;
 import dev.rbee.hive.monitor.model.Backend;
@@ -45,7 +45,7 @@ public final class PortableBackend implements WorkerBackend {
         WorkerBackend.checkLimits(spec, backend);
         if (own.containsKey(cfg) && own.get(cfg).isAlive())
             throw new SpawnException(Step.BUSY, "instance busy: " + cfg.id() + " is already running");
-        Life w = workers.spawned(start(spec), -1, Placement.processes(spec.monitoring(), new HandleMembers(),
+        Life w = workers.spawned(start(spec), -1, Home.processes(spec.monitoring(), new HandleMembers(),
                 () -> own.remove(cfg)), Instant.now());
         own.put(cfg, w);
         return w;

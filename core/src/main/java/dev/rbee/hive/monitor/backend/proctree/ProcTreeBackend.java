@@ -1,7 +1,7 @@
 package dev.rbee.hive.monitor.backend.proctree;
 
 import dev.rbee.hive.monitor.backend.Life;
-import dev.rbee.hive.monitor.backend.Placement;
+import dev.rbee.hive.monitor.backend.Home;
 import dev.rbee.hive.monitor.backend.SpawnerSource;
 import dev.rbee.hive.monitor.backend.WorkerBackend;
 import dev.rbee.hive.monitor.backend.Workers;
@@ -61,7 +61,7 @@ public final class ProcTreeBackend implements WorkerBackend {
             if (launched.pidfd() >= 0) Libc.close(launched.pidfd());
             throw new SpawnException(Step.BACKEND, null, "cannot record " + cfg.id() + " in the process-tree registry: " + e.getMessage(), e);
         }
-        return workers.spawned(p, launched.pidfd(), Placement.processes(spec.monitoring(), new SessionMembers(table, p.pid()),
+        return workers.spawned(p, launched.pidfd(), Home.processes(spec.monitoring(), new SessionMembers(table, p.pid()),
                 () -> registry.remove(cfg)), started);
     }
 
@@ -84,7 +84,7 @@ public final class ProcTreeBackend implements WorkerBackend {
         }
         Instant started = ProcStat.read(e.get().pid()).map(ProcStat::startedAt).orElse(Instant.now());
         return Optional.of(workers.adopted(e.get().pid(), pidfd,
-                Placement.processes(Optional.of(cfg), new SessionMembers(table, e.get().pid()), () -> registry.remove(cfg)), started));
+                Home.processes(Optional.of(cfg), new SessionMembers(table, e.get().pid()), () -> registry.remove(cfg)), started));
     }
 
     @Override

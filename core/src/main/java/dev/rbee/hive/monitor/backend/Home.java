@@ -12,20 +12,20 @@ import java.util.Optional;
  * it (cgroup2), how its processes are found and killed, and what the backend
  * does once it is gone.
  */
-public record Placement(Optional<MonitorConfig> id, Optional<Leaf> leaf, Optional<Tree> members, Optional<CgroupTree> tree,
+public record Home(Optional<MonitorConfig> id, Optional<Leaf> leaf, Optional<Tree> members, Optional<CgroupTree> tree,
                  Runnable afterwards) {
     /** A plain spawn: no id, no cgroup; only its main process is known. */
-    public static Placement plain() {
-        return new Placement(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), () -> { });
+    public static Home plain() {
+        return new Home(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), () -> { });
     }
 
     /** A worker in its own leaf of {@code tree} (owned, or observed when the leaf says so). */
-    public static Placement cgroup(MonitorConfig id, Leaf leaf, CgroupTree tree) {
-        return new Placement(Optional.of(id), Optional.of(leaf), Optional.of(new CgroupMembers(leaf)), Optional.of(tree), () -> { });
+    public static Home cgroup(MonitorConfig id, Leaf leaf, CgroupTree tree) {
+        return new Home(Optional.of(id), Optional.of(leaf), Optional.of(new CgroupMembers(leaf)), Optional.of(tree), () -> { });
     }
 
     /** A worker without a cgroup: its processes found through {@code members}; {@code afterwards} once it is gone. */
-    public static Placement processes(Optional<MonitorConfig> id, Tree members, Runnable afterwards) {
-        return new Placement(id, Optional.empty(), Optional.of(members), Optional.empty(), afterwards);
+    public static Home processes(Optional<MonitorConfig> id, Tree members, Runnable afterwards) {
+        return new Home(id, Optional.empty(), Optional.of(members), Optional.empty(), afterwards);
     }
 }
