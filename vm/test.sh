@@ -120,6 +120,10 @@ if [[ $SUITE == vm-systemd ]]; then
     chmod -R a+rX "$ulib_dir"
 fi
 
+# The systemd suite reports each test as it ends and bounds each one, so that a
+# hang shows which test it was instead of only a timeout of the whole VM run.
+DETAILS=tree timeout_args=()
+[[ $SUITE != vm-systemd ]] || { DETAILS=testfeed; timeout_args=(--config=junit.jupiter.execution.timeout.default=240s); }
 select_args=(--select-package "$PKG")
 if [[ -n ${VM_TEST:-} ]]; then
     [[ $VM_TEST =~ ^[A-Za-z0-9_.$]+(#[A-Za-z0-9_]+)?$ ]] || die "VM_TEST=$VM_TEST: expected Class or Class#method"
@@ -202,7 +206,7 @@ q() { printf '%q' "$1"; }
         printf '%q ' "-Drbee.vm.java=$JAVA_HOME/bin/java"
     fi
     printf '%q ' -jar "$console_jar" execute \
-        --disable-banner --details=tree --fail-if-no-tests \
+        --disable-banner "--details=$DETAILS" --fail-if-no-tests "${timeout_args[@]}" \
         --exclude-engine=junit-vintage --exclude-engine=junit-platform-suite \
         --class-path "$cp_test" --include-tag "$TAG" "${select_args[@]}" \
         --reports-dir /vmrun/reports

@@ -57,7 +57,7 @@ class NoForeignWriteVmTest {
             // The scope exists before the snapshot: its creation is systemd's, and not under test here.
             rbeeMon("run", "--group", g, "--instance", "w", "--quiet", "--", "/bin/true").ok();
             Map<String, String> before = snapshot();
-            assertTrue(before.containsKey("/cgroup.subtree_control") && before.containsKey("/" + SLICE + "/cgroup.subtree_control"),
+            assertTrue(before.containsKey("/cgroup.subtree_control") && before.containsKey(rel(HIVE.getParent()) + "/cgroup.subtree_control"),
                     "the snapshot covers the root and our slice: " + before.keySet());
 
             sh(Duration.ofSeconds(300), "strace", "-f", "--seccomp-bpf", "-qq", "-y", "-s", "512", "-o", trace.toString(),

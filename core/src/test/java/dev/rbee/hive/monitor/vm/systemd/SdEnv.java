@@ -30,7 +30,8 @@ final class SdEnv {
     static final Path CGROUP = Path.of("/sys/fs/cgroup");
     /** The delegated scope of the systemd placement (the contract of issue 14). */
     static final String SLICE = "rbee-hive.slice", SCOPE = "rbee-hive.scope";
-    static final Path HIVE = CGROUP.resolve(SLICE).resolve(SCOPE);
+    /** Its cgroup: systemd nests a slice in the slice its name's dashes name, rbee-hive.slice in rbee.slice. */
+    static final Path HIVE = CGROUP.resolve("rbee.slice").resolve(SLICE).resolve(SCOPE);
     static final String RBEE_MON = "/usr/local/bin/rbee-mon";
 
     private SdEnv() {}
@@ -68,6 +69,7 @@ final class SdEnv {
         try {
             Path out = Files.createTempFile("sd-out", ".txt"), err = Files.createTempFile("sd-err", ".txt");
             try {
+                long t0 = System.nanoTime();
                 Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
                         .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
                 if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -75,6 +77,9 @@ final class SdEnv {
                     p.destroyForcibly().waitFor();
                     fail("timed out after " + timeout + ": " + String.join(" ", cmd) + "\n" + Files.readString(out) + Files.readString(err));
                 }
+                // On the console as it happens: where the time goes, and what ran last should a test hang.
+                System.out.printf("sd: %5.1f s  exit %d  %s%n", (System.nanoTime() - t0) / 1e9, p.exitValue(),
+                        String.join(" ", cmd).replaceAll("-cp \\S+", "-cp ..."));
                 return new Result(List.of(cmd), p.exitValue(), Files.readString(out), Files.readString(err));
             } finally {
                 Files.deleteIfExists(out);

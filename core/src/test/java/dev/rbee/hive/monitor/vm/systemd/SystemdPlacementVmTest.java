@@ -20,7 +20,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Issue 14, done-when 1: the monitor as root under systemd.  A supervisor runs
  * as a service (systemd-run ... rbee-mon run), its workers live in the
- * delegated scope rbee-hive.slice/rbee-hive.scope, what happens to them when
+ * delegated scope rbee-hive.scope in rbee-hive.slice (cgroup
+ * /rbee.slice/rbee-hive.slice/rbee-hive.scope), what happens to them when
  * the service is restarted or killed follows the documented policy, systemd's
  * own reloads take nothing from them, and their output is in the journal.
  * Each test uses group names of its own and removes its units and leaves.
@@ -50,7 +51,7 @@ class SystemdPlacementVmTest {
             long pid = onlyPid(leaf);
             Optional<String> born = startTime(pid);
             assertEquals(HIVE.resolve(g).resolve("i"), leaf);
-            assertEquals("0::/" + SLICE + "/" + SCOPE + "/" + g + "/i", procCgroup(pid));
+            assertEquals("0::/rbee.slice/" + SLICE + "/" + SCOPE + "/" + g + "/i", procCgroup(pid));
             assertEquals("yes", sh("systemctl", "show", "-P", "Delegate", SCOPE).out().strip());
             assertEquals(SLICE, sh("systemctl", "show", "-P", "Slice", SCOPE).out().strip());
             Pattern worker = Pattern.compile("\\b" + pid + " sleep 600\\b");
