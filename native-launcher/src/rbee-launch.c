@@ -35,6 +35,13 @@
  *   --no-new-privs        prctl(PR_SET_NO_NEW_PRIVS): exec can gain no privilege.
  *   --oom-score-adj N     write N (-1000..1000) to /proc/self/oom_score_adj.
  *   --cwd DIR             chdir(DIR) before exec.
+ *   --journal IDENT       stdout and stderr go to journald: connect to its
+ *                         stream socket /run/systemd/journal/stdout (after
+ *                         the join, so journald files the lines under the
+ *                         worker's own cgroup and unit), shutdown(SHUT_RD),
+ *                         write the stream header (IDENT, no unit id,
+ *                         priority 6, no level prefix, no forwarding) and
+ *                         dup2 the socket onto fds 1 and 2.
  *
  *   Exactly one of --cgroup and --no-cgroup is required.
  *
@@ -57,7 +64,8 @@
  *   "rbee-launch: ".
  *
  *   Steps: args, status, join, setsid, pdeathsig, no-new-privs,
- *   oom-score-adj, chdir, close-fds, exec.  A --cgroup DIR that is not on
+ *   oom-score-adj, chdir, journal, close-fds, exec.  "journal" fails with
+ *   the errno of socket/connect/write/dup2 (ENOENT: no journald here).  A --cgroup DIR that is not on
  *   cgroup2 fails "join" with EMEDIUMTYPE.
  *
  * EXIT STATUS (only when the target never ran)
@@ -224,6 +232,42 @@ static void report_joined(void)
     report(line);
 }
 
+#define JOURNAL_STDOUT "/run/systemd/journal/stdout"
+
+/* stdout and stderr to journald's stream socket, as systemd does for a service
+ * with StandardOutput=journal (src/journal/journald-stream.c reads the header:
+ * identifier, unit id, priority, level prefix, forward to syslog, kmsg, console). */
+static void journal_streams(const char *ident)
+{
+    if (strchr(ident, '\n') || strlen(ident) > 200)
+        fail("journal", EINVAL, 125);
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    strcpy(addr.sun_path, JOURNAL_STDOUT);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        fail("journal", errno, 125);
+    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0)
+        fail("journal", errno, 125);
+    if (shutdown(fd, SHUT_RD) < 0)
+        fail("journal", errno, 125);
+    char header[256];
+    int n = snprintf(header, sizeof header, "%s\n\n6\n0\n0\n0\n0\n", ident);
+    const char *p = header;
+    while (n > 0) {
+        ssize_t w = write(fd, p, (size_t)n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            fail("journal", errno, 125);
+        }
+        p += w;
+        n -= (int)w;
+    }
+    if (dup2(fd, STDOUT_FILENO) < 0 || dup2(fd, STDERR_FILENO) < 0)
+        fail("journal", errno, 125);
+    close(fd);
+}
+
 /* Close every fd >= 3 but keep `keep` (the status channel, close-on-exec). */
 static void close_fds(int keep)
 {
@@ -255,7 +299,7 @@ fallback:
 
 int main(int argc, char **argv)
 {
-    const char *cgroup = NULL, *status_socket = NULL, *cwd = NULL;
+    const char *cgroup = NULL, *status_socket = NULL, *cwd = NULL, *journal = NULL;
     int no_cgroup = 0, do_setsid = 0, do_close = 0, nnp = 0;
     long pdeathsig = 0, expect_ppid = 0, oom = LONG_MIN, sfd = -1;
     int i;
@@ -289,6 +333,8 @@ int main(int argc, char **argv)
             oom = parse_long(argv[++i], -1000, 1000);
         else if (strcmp(a, "--cwd") == 0 && has_value)
             cwd = argv[++i];
+        else if (strcmp(a, "--journal") == 0 && has_value)
+            journal = argv[++i];
         else
             fail("args", EINVAL, 125);
     }
@@ -335,6 +381,8 @@ int main(int argc, char **argv)
     }
     if (cwd && chdir(cwd) < 0)
         fail("chdir", errno, 125);
+    if (journal)
+        journal_streams(journal);
     if (do_close)
         close_fds(status_fd);
 

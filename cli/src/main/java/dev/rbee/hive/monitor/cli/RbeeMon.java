@@ -10,7 +10,7 @@ public final class RbeeMon {
             commands:
               run --group G --instance I [--cpu 250%] [--cpu-weight N] [--memory-max 512M]
                   [--memory-high SIZE] [--swap-max SIZE] [--pids-max N] [--io "MAJ:MIN rbps=1M"]
-                  [--log FILE] [--grace 10s] [--interval 1s] [--quiet] [--stats-json] [--json]
+                  [--log FILE | --output inherit|journal] [--grace 10s] [--interval 1s] [--quiet] [--stats-json] [--json]
                   [--backend auto|cgroup2|proctree|portable] [--allow-no-limits] [--] PROGRAM ARGS...
                   start PROGRAM inside rbee.slice/G/I, print its exit report and exit
                   with its exit status (128+N when killed by signal N); Ctrl-C,
@@ -18,7 +18,9 @@ public final class RbeeMon {
                   10ms) a stats line goes to stderr (--stats-json: one JSON object
                   per line; --quiet: none).  Options go before PROGRAM: the first
                   word that is not an option (or --) ends them.  Exits 125 when
-                  the launch fails, e.g. "busy": G/I already has a live owner
+                  the launch fails, e.g. "busy": G/I already has a live owner.
+                  --output journal: PROGRAM's stdout and stderr go to journald
+                  (journalctl -t rbee-G-I); fails where journald is absent
               stats [--group G] [--instance I] [--interval 1s] [--json]
                   the workers' stats, after one interval so that rates exist
               top [--interval 1s] [--group G] [--sort cpu|memory|io|name] [--batch] [--iterations N]

@@ -22,7 +22,7 @@ import java.util.concurrent.atomic.AtomicReference;
 /** rbee-mon run: start a program in its cgroup leaf and exit with its status. */
 final class RunCommand {
     private static final Set<String> VALUES = Set.of("group", "instance", "cpu", "cpu-weight", "memory-max",
-            "memory-high", "swap-max", "pids-max", "io", "log", "grace", "interval", "backend");
+            "memory-high", "swap-max", "pids-max", "io", "log", "output", "grace", "interval", "backend");
     private static final Set<String> FLAGS = Set.of("quiet", "json", "stats-json", "allow-no-limits");
 
     private RunCommand() {}
@@ -43,6 +43,15 @@ final class RunCommand {
                 .withMonitoring(a.require("group"), a.require("instance"))
                 .limits(lb.build());
         a.get("log").ifPresent(f -> spec.output(Output.appendTo(Path.of(f))));
+        if (a.has("output")) {
+            if (a.has("log")) throw new UsageException("--output and --log exclude each other (--log FILE is --output file)");
+            switch (a.get("output").orElseThrow()) {
+                case "journal" -> spec.output(Output.journal());
+                case "inherit" -> spec.output(Output.inherit());
+                default -> throw new UsageException("--output: expected inherit or journal, got \"" + a.get("output").orElseThrow()
+                        + "\" (a file: --log FILE)");
+            }
+        }
         spec.allowUnenforcedLimits(a.has("allow-no-limits"));
         WorkerSpec ws = spec.build();
         Duration grace = a.get("grace").map(v -> Durations.parse("--grace", v, Duration.ZERO)).orElse(Duration.ofSeconds(10));

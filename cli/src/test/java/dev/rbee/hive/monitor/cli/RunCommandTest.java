@@ -62,4 +62,18 @@ class RunCommandTest {
         assertTrue(r.err().contains("cannot exec \"/nonexistent/worker\": ENOENT [step exec]"), r.err());
         assertFalse(Files.exists(slice.resolve(group)), "no cgroup left behind");
     }
+
+    /** --output journal where journald is absent (this host): a launch failure naming the socket, nothing left. */
+    @Test
+    void journalOutputWithoutJournaldFailsClearly() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeFalse(Files.exists(Path.of("/run/systemd/journal/stdout")),
+                "journald runs here: the systemd VM suite checks --output journal");
+        Cli.Result r = Cli.run("run", "--group", group, "--instance", "1", "--quiet", "--output", "journal", "--", "/bin/true");
+        assertEquals(125, r.exit(), r.err());
+        assertTrue(r.err().contains("/run/systemd/journal/stdout") && r.err().contains("ENOENT"), r.err());
+        assertFalse(Files.exists(slice.resolve(group)), "no cgroup left behind");
+        Cli.Result bad = Cli.run("run", "--group", group, "--instance", "1", "--output", "syslog", "--", "/bin/true");
+        assertEquals(2, bad.exit(), bad.err());
+        assertTrue(bad.err().contains("--output: expected inherit or journal"), bad.err());
+    }
 }

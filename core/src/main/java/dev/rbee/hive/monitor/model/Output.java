@@ -32,6 +32,53 @@ public sealed interface Output {
     record LogDirectory(Path dir) implements Output {}
 
     /**
+     * Both streams to journald's stream socket /run/systemd/journal/stdout, as systemd does for a
+     * service's output: each line a journal entry with SYSLOG_IDENTIFIER {@code identifier} (default
+     * {@code rbee-{group}-{instance}}, or {@code rbee-{program}}), priority 6, and the worker's own
+     * _SYSTEMD_CGROUP (the launcher connects after joining the leaf).  Query with
+     * {@code journalctl -t rbee-G-I} or {@code journalctl _SYSTEMD_CGROUP=/.../G/I}.  Where journald is
+     * absent the spawn fails (step JOURNAL, naming the socket and the errno).  Needs the launcher:
+     * not on the portable backend.
+     *
+     * @param identifier the SYSLOG_IDENTIFIER, empty for the default
+     */
+    record Journal(Optional<String> identifier) implements Output {
+        public Journal {
+            java.util.Objects.requireNonNull(identifier);
+            identifier.ifPresent(i -> {
+                if (i.isEmpty() || i.length() > 200 || i.chars().anyMatch(c -> c < 0x20 || c == 0x7f))
+                    throw new IllegalArgumentException("invalid journal identifier " + Names.quote(i)
+                            + ": 1 to 200 characters, no control characters");
+            });
+        }
+
+        /**
+         * The identifier a worker's lines carry.
+         *
+         * @param logName the worker's log name ({@link WorkerSpec#logName()}: "group-instance" or the program)
+         * @return {@code identifier}, else "rbee-" + logName
+         */
+        public String identifierFor(String logName) {
+            return identifier.orElse("rbee-" + logName);
+        }
+    }
+
+    /**
+     * Both streams to the journal, identifier {@code rbee-{group}-{instance}} (see {@link Journal}).
+     *
+     * @return {@link Journal}
+     */
+    static Output journal() { return new Journal(Optional.empty()); }
+
+    /**
+     * Both streams to the journal with this SYSLOG_IDENTIFIER (see {@link Journal}).
+     *
+     * @param identifier the identifier
+     * @return {@link Journal}
+     */
+    static Output journal(String identifier) { return new Journal(Optional.of(identifier)); }
+
+    /**
      * The supervisor's stdout and stderr.
      *
      * @return {@link Inherit}

@@ -35,6 +35,8 @@ public final class SpawnException extends IOException {
         OOM_SCORE_ADJ,
         /** chdir() to the working directory */
         CHDIR,
+        /** connecting stdout and stderr to journald's stream socket (Output.journal) */
+        JOURNAL,
         /** closing the inherited fds */
         CLOSE_FDS,
         /** exec of the target program (ENOENT, EACCES, ...) */

@@ -40,6 +40,7 @@ record LaunchStatus(boolean joined, Optional<Failure> failure) {
             case "no-new-privs" -> Step.NO_NEW_PRIVS;
             case "oom-score-adj" -> Step.OOM_SCORE_ADJ;
             case "chdir" -> Step.CHDIR;
+            case "journal" -> Step.JOURNAL;
             case "close-fds" -> Step.CLOSE_FDS;
             case "exec" -> Step.EXEC;
             default -> Step.LAUNCHER;

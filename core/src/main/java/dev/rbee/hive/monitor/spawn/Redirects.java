@@ -30,6 +30,11 @@ public final class Redirects {
             pb.redirectOutput(ProcessBuilder.Redirect.appendTo(log.get().toFile()));
             pb.redirectError(ProcessBuilder.Redirect.appendTo(log.get().toFile()));
             pb.redirectInput(ProcessBuilder.Redirect.from(new File(File.separatorChar == '/' ? "/dev/null" : "NUL")));
+        } else if (spec.output() instanceof Output.Journal) {
+            // rbee-launch puts the journal socket on fds 1 and 2; until then they point nowhere (no pipes to drain)
+            pb.redirectOutput(ProcessBuilder.Redirect.DISCARD);
+            pb.redirectError(ProcessBuilder.Redirect.DISCARD);
+            pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         } else if (spec.output() instanceof Output.Inherit) {
             pb.inheritIO();
         }

@@ -1,5 +1,6 @@
 package dev.rbee.hive.monitor.spawn;
 
+import dev.rbee.hive.monitor.model.Output;
 import dev.rbee.hive.monitor.model.SpawnException;
 import dev.rbee.hive.monitor.model.SpawnException.Step;
 import dev.rbee.hive.monitor.model.WorkerSpec;
@@ -116,6 +117,10 @@ public final class Spawner {
             cmd.add("--cwd");
             cmd.add(d.toString());
         });
+        if (spec.output() instanceof Output.Journal j) {
+            cmd.add("--journal");
+            cmd.add(j.identifierFor(spec.logName()));
+        }
         cmd.add("--");
         cmd.addAll(spec.command());
 
@@ -137,6 +142,9 @@ public final class Spawner {
         }
     }
 
+    /** Where rbee-launch --journal connects (systemd's fixed path). */
+    static final String JOURNAL_SOCKET = "/run/systemd/journal/stdout";
+
     private SpawnException failure(LaunchStatus.Failure f, WorkerSpec spec, Optional<Path> cgroup) {
         String program = spec.command().get(0);
         String what = switch (f.step()) {
@@ -144,6 +152,8 @@ public final class Spawner {
                     + cgroup.map(c -> c.resolve("cgroup.procs").toString()).orElse("cgroup.procs") + ")";
             case EXEC -> "cannot exec \"" + program + "\"";
             case CHDIR -> "cannot change directory to " + spec.directory().map(Path::toString).orElse("?");
+            case JOURNAL -> "cannot connect stdout and stderr to journald's stream socket " + JOURNAL_SOCKET
+                    + (f.errnoName().equals("ENOENT") || f.errnoName().equals("ECONNREFUSED") ? " (no journald here)" : "");
             case OOM_SCORE_ADJ -> "cannot write " + spec.oomScoreAdj().orElse(0) + " to /proc/self/oom_score_adj";
             default -> "launcher step " + f.launcherStep() + " failed for \"" + program + "\"";
         };

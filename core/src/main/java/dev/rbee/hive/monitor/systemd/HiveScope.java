@@ -132,8 +132,15 @@ public final class HiveScope implements RootKeeper {
         }
     }
 
-    /** StartTransientUnit(unit, "fail", properties, []) and the wait for its job's JobRemoved. */
     void startScope(SdBus bus, long holderPid) throws SdBusException {
+        startScope(bus, unit, slice, holderPid, bindTo);
+    }
+
+    /**
+     * StartTransientUnit(unit, "fail", properties, []) of a scope with Delegate=yes holding {@code pid},
+     * and the wait for its job's JobRemoved (subscribed before the call).
+     */
+    static void startScope(SdBus bus, String unit, String slice, long holderPid, Optional<String> bindTo) throws SdBusException {
         if (!bus.direct()) { // via dbus-daemon: signals come only to those who asked for them
             try (SdBus.Call c = bus.method("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "AddMatch")) {
                 c.str('s', "type='signal',sender='" + SYSTEMD + "',path='" + MANAGER_PATH + "',interface='" + MANAGER

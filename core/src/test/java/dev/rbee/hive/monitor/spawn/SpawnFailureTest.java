@@ -58,6 +58,18 @@ class SpawnFailureTest {
         assertEquals(fdsBefore, TestEnv.fdCount(), "fd leaked");
     }
 
+    /** Output.journal() where journald is absent (this host): a clear failure naming its socket, nothing left. */
+    @Test
+    void journalAbsent() {
+        org.junit.jupiter.api.Assumptions.assumeFalse(Files.exists(Path.of("/run/systemd/journal/stdout")),
+                "journald runs here: the systemd VM suite checks the journal output");
+        SpawnException e = fails(WorkerSpec.command("/bin/echo", "hello").withMonitoring(group, "1")
+                .output(dev.rbee.hive.monitor.model.Output.journal()).build(), Step.JOURNAL);
+        assertEquals("ENOENT", e.errno().orElseThrow());
+        assertTrue(e.getMessage().contains("/run/systemd/journal/stdout") && e.getMessage().contains("no journald here"),
+                e.getMessage());
+    }
+
     @Test
     void programNotFound() {
         SpawnException e = fails(WorkerSpec.command("/nonexistent/llama-server").withMonitoring(group, "1").build(), Step.EXEC);

@@ -59,6 +59,7 @@ public final class PortableBackend implements WorkerBackend {
         if (spec.closeFds()) unsupported.add("closeFds");
         if (spec.noNewPrivileges()) unsupported.add("noNewPrivileges");
         if (spec.oomScoreAdj().isPresent()) unsupported.add("oomScoreAdj");
+        if (spec.output() instanceof dev.rbee.hive.monitor.model.Output.Journal) unsupported.add("Output.journal()");
         if (!unsupported.isEmpty())
             throw new SpawnException(Step.BACKEND, "the portable backend has no launcher: " + String.join(", ", unsupported)
                     + " cannot be applied");
