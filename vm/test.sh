@@ -17,7 +17,8 @@
 #                                   (systemd-figures: the opt-in figures of the
 #                                   systemd suite, see vm/README.md)
 #   VM_TEST=Class or Class#method   run one test class or method (simple names
-#                                   are looked up in the suite's package)
+#                                   are looked up in the suite's package); several
+#                                   comma-separated
 #   VM_TEST_TIMEOUT=SECONDS         whole VM run (default 600)
 #   RBEE_SKIP_VM=1                  where QEMU cannot run at all: say so and
 #                                   exit 0 instead of failing
@@ -88,16 +89,7 @@ need "$REPO/native-launcher/build/rbee-launch"
 need "$REPO/native-launcher/build/test/vm-helper"
 need "$REPO/native-launcher/build/test/race-fork"
 cli_jar=$REPO/cli/target/rbee-mon.jar
-cds_archive=$REPO/cli/target/rbee-mon-vm.jsa
-if [[ $SUITE == vm-systemd ]]; then
-    need "$cli_jar"
-    # Each CLI start in the guest loads the same classes: a dynamic class data archive
-    # (AppCDS) of a host run of `rbee-mon backend` makes those starts about a third shorter.
-    rm -f "$cds_archive"
-    "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
-        -XX:ArchiveClassesAtExit="$cds_archive" -jar "$cli_jar" backend >/dev/null 2>&1 || rm -f "$cds_archive"
-    [[ ! -f $cds_archive ]] || chmod 644 "$cds_archive"
-fi
+[[ $SUITE != vm-systemd ]] || need "$cli_jar"
 # the newest, should an older copy still lie there
 console_jar=$(ls -1 "$REPO"/core/target/vm/junit-platform-console-standalone-*.jar 2>/dev/null | sort -V | tail -n1 || true)
 [[ -n $console_jar ]] || die "missing core/target/vm/junit-platform-console-standalone-*.jar: build the project first (mvn package -DskipTests)"
@@ -126,10 +118,12 @@ DETAILS=tree timeout_args=()
 [[ $SUITE != vm-systemd ]] || { DETAILS=testfeed; timeout_args=(--config=junit.jupiter.execution.timeout.default=240s); }
 select_args=(--select-package "$PKG")
 if [[ -n ${VM_TEST:-} ]]; then
-    [[ $VM_TEST =~ ^[A-Za-z0-9_.$]+(#[A-Za-z0-9_]+)?$ ]] || die "VM_TEST=$VM_TEST: expected Class or Class#method"
-    what=$VM_TEST
-    [[ ${what%%#*} == *.* ]] || what=$PKG.$what
-    if [[ $what == *#* ]]; then select_args=(--select-method "$what"); else select_args=(--select-class "$what"); fi
+    select_args=()
+    for what in ${VM_TEST//,/ }; do
+        [[ $what =~ ^[A-Za-z0-9_.$]+(#[A-Za-z0-9_]+)?$ ]] || die "VM_TEST=$VM_TEST: expected Class or Class#method, comma-separated"
+        [[ ${what%%#*} == *.* ]] || what=$PKG.$what
+        if [[ $what == *#* ]]; then select_args+=(--select-method "$what"); else select_args+=(--select-class "$what"); fi
+    done
 fi
 
 guest_script=$(mktemp "${TMPDIR:-/tmp}/rbee-vm-test.XXXXXX")
@@ -180,13 +174,10 @@ q() { printf '%q' "$1"; }
         echo "    l=; for f in \$(echo \"\$ulib\" | tr : ' '); do case \" \$unreadable \" in *\" \$f \"*|*\"\$f\"*) f=/opt/rbee-vm/sd/\$(basename \"\$f\") ;; esac; l=\$l:\$f; done; ulib=\${l#:}"
         echo "    echo \"vm-test: not readable by uid 65534, copied to /opt/rbee-vm: \$(echo \$unreadable | wc -w) files\""
         echo "fi"
-        # rbee-mon as bin/rbee-mon runs it, with the host's JDK, and the class data archive
-        # made on the host when it matches the jar the guest runs (a JVM start costs ~10 s here).
-        echo "cds=; [ \"\$ujar\" != $(q "$cli_jar") ] || [ ! -r $(q "$cds_archive") ] || cds=-XX:SharedArchiveFile=$(q "$cds_archive")"
-        # rbee-mon as bin/rbee-mon runs it.
+        # rbee-mon as bin/rbee-mon runs it, with the host's JDK.
         echo "cat >/usr/local/bin/rbee-mon <<EOF"
         echo "#!/bin/sh"
-        echo "exec $(q "$JAVA_HOME/bin/java") --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto \$cds -jar \$ujar \"\\\$@\""
+        echo "exec $(q "$JAVA_HOME/bin/java") --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto -jar \$ujar \"\\\$@\""
         echo "EOF"
         echo "chmod 755 /usr/local/bin/rbee-mon"
     fi

@@ -115,19 +115,23 @@ class SystemdPlacementVmTest {
 
     @Test
     void withoutOutlivingTheWorkerEndsWithItsService() {
-        String unit = "hive-x", g = "sdx";
+        // A scope keeps the policy it was made with (docs/systemd.md): this one is made bound, in the same slice.
+        String unit = "hive-x", g = "sdx", scope = "rbee-hive-bound.scope";
+        Path bound = HIVE.resolveSibling(scope);
         try {
-            startSupervisor(unit, List.of("--workers-outlive-service", "false"), g, "i", List.of(), "sleep", "600");
+            startSupervisor(unit, List.of("--unit", scope, "--workers-outlive-service", "false"), g, "i", List.of(), "sleep", "600");
             Path leaf = awaitLeaf(g, "i", SPAWN);
             long pid = onlyPid(leaf);
+            assertEquals(bound.resolve(g).resolve("i"), leaf);
+            assertEquals(unit + ".service", sh("systemctl", "show", "-P", "BindsTo", scope).out().strip());
 
             sh("systemctl", "kill", "-s", "SIGKILL", unit).ok();
             await(Duration.ofSeconds(30), "the worker ended with its supervisor's service", () -> startTime(pid).isEmpty());
-            rbeeMon("cleanup").ok();
-            await(Duration.ofSeconds(30), "no leaf " + g + "/i is left", () -> !Files.exists(leaf));
+            await(Duration.ofSeconds(30), "systemd stopped the bound scope and removed its cgroup", () -> !Files.exists(bound));
         } finally {
             stopUnit(unit);
-            destroy(HIVE.resolve(g));
+            stopUnit(scope);
+            destroy(bound);
         }
     }
 
