@@ -19,7 +19,7 @@
 #   VM_TEST=Class or Class#method   run one test class or method (simple names
 #                                   are looked up in the suite's package); several
 #                                   comma-separated
-#   VM_TEST_TIMEOUT=SECONDS         whole VM run (default 600)
+#   VM_TEST_TIMEOUT=SECONDS         whole VM run (default 600; systemd suite 1200)
 #   RBEE_SKIP_VM=1                  where QEMU cannot run at all: say so and
 #                                   exit 0 instead of failing
 #   VM_JAVA_OPTS                    extra options for the guest's test JVM
@@ -38,7 +38,6 @@ fi
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 mkdir -p "$1"
 CACHE=$(cd "$1" && pwd)
-TIMEOUT_S=${VM_TEST_TIMEOUT:-600}
 case ${VM_SUITE:-vm} in
     vm) SUITE=vm TAG=vm PKG=dev.rbee.hive.monitor.vm INIT=busybox ;;
     systemd) SUITE=vm-systemd TAG=systemd PKG=dev.rbee.hive.monitor.vm.systemd INIT=systemd ;;
@@ -47,6 +46,8 @@ esac
 TAG=${VM_TAG:-$TAG}
 [[ $TAG =~ ^[A-Za-z0-9_-]+$ ]] || { echo "vm-test: VM_TAG=$TAG: expected a tag name" >&2; exit 2; }
 REPORTS=$REPO/core/target/$SUITE-reports
+# The systemd suite starts ~15 JVMs in the guest, each up to a minute on a loaded host.
+if [[ $SUITE == vm-systemd ]]; then TIMEOUT_S=${VM_TEST_TIMEOUT:-1200}; else TIMEOUT_S=${VM_TEST_TIMEOUT:-600}; fi
 
 log() { echo "vm-test: $*" >&2; }
 die() { echo "vm-test: ERROR: $*" >&2; exit 1; }
@@ -115,7 +116,7 @@ fi
 # The systemd suite reports each test as it ends and bounds each one, so that a
 # hang shows which test it was instead of only a timeout of the whole VM run.
 DETAILS=tree timeout_args=()
-[[ $SUITE != vm-systemd ]] || { DETAILS=testfeed; timeout_args=(--config=junit.jupiter.execution.timeout.default=240s); }
+[[ $SUITE != vm-systemd ]] || { DETAILS=testfeed; timeout_args=(--config=junit.jupiter.execution.timeout.default=480s); }
 select_args=(--select-package "$PKG")
 if [[ -n ${VM_TEST:-} ]]; then
     select_args=()

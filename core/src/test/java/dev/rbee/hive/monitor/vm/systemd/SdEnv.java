@@ -171,6 +171,16 @@ final class SdEnv {
         return found[0];
     }
 
+    /** As {@link #awaitLeaf(String, String, Duration)}, for the worker of the supervisor service {@code unit}: a failure shows its journal. */
+    static Path awaitWorkerOf(String unit, String group, String instance, Duration timeout) {
+        try {
+            return awaitLeaf(group, instance, timeout);
+        } catch (AssertionError e) {
+            String journal = sh("journalctl", "-q", "--no-pager", "-o", "cat", "-u", unit + ".service").out();
+            throw new AssertionError(e.getMessage() + "; " + unit + " is " + unitState(unit) + ", its journal:\n" + journal, e);
+        }
+    }
+
     /** The pids in {@code dir}/cgroup.procs; empty when there is none or the cgroup is gone. */
     static List<Long> procs(Path dir) {
         try {

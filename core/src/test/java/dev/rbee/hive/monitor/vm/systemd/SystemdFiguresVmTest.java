@@ -2,6 +2,7 @@ package dev.rbee.hive.monitor.vm.systemd;
 
 import dev.rbee.hive.monitor.ProcessMonitor;
 import dev.rbee.hive.monitor.Worker;
+import dev.rbee.hive.monitor.model.Placement;
 import dev.rbee.hive.monitor.testing.TestEnv;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -22,8 +23,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The figures of issue 14's closing note, measured in the systemd guest and
  * printed ("figures: ..." lines in the console log), never asserted: the spawn
- * cost per placement against ProcessBuilder in the same JVM (the default
- * placement here, systemd as root; root under a directory of its own; delegated,
+ * cost per placement against ProcessBuilder in the same JVM (systemd, as root;
+ * root, under a directory of its own; delegated,
  * as uid 65534 in a Delegate=yes service), and the time a fresh monitor takes to
  * list the 100 workers a SIGKILLed supervisor left.  What it asserts is only
  * that the measured thing happened (100 survivors found and stopped).
@@ -42,13 +43,13 @@ class SystemdFiguresVmTest {
 
     @Test
     void spawnCostPerPlacement() throws Exception {
-        try (ProcessMonitor auto = ProcessMonitor.builder().launcher(TestEnv.launcher()).build()) {
-            System.out.println("figures: spawn " + SpawnCost.measure("default placement (" + auto.backend() + ")", auto, "sdfig", SPAWNS));
+        try (ProcessMonitor m = ProcessMonitor.builder().placement(Placement.Kind.SYSTEMD).launcher(TestEnv.launcher()).build()) {
+            System.out.println("figures: spawn " + SpawnCost.measure("systemd placement (" + m.backend() + ")", m, "sdfig", SPAWNS));
         } finally {
             destroy(HIVE.resolve("sdfig"));
         }
         Path root = CGROUP.resolve("sdfig-root");
-        try (ProcessMonitor m = ProcessMonitor.builder().root(root).launcher(TestEnv.launcher()).build()) {
+        try (ProcessMonitor m = ProcessMonitor.builder().placement(Placement.Kind.ROOT).root(root).launcher(TestEnv.launcher()).build()) {
             System.out.println("figures: spawn " + SpawnCost.measure("root placement under " + root, m, "sdfig", SPAWNS));
         } finally {
             destroy(root);
