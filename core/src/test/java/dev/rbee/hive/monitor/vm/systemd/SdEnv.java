@@ -106,15 +106,16 @@ final class SdEnv {
     }
 
     /**
-     * Starts {@code rbee-mon GLOBAL... run --group G --instance I RUNARGS... -- WORKER...} as the transient
+     * Starts {@code rbee-mon run BACKENDOPTS... --group G --instance I RUNARGS... -- WORKER...} as the transient
      * service {@code unit} (systemd-run, so it is a service like any other) and returns at once.
      */
     static void startSupervisor(String unit, List<String> global, String group, String instance,
                                 List<String> runArgs, String... worker) {
         // The unit's defaults (KillMode=control-group) on purpose: the worst case for workers in its cgroup.
         List<String> cmd = new ArrayList<>(List.of("systemd-run", "--unit=" + unit, "--collect", "--quiet", RBEE_MON));
-        cmd.addAll(global);
-        cmd.addAll(List.of("run", "--group", group, "--instance", instance));
+        cmd.add("run");
+        cmd.addAll(global);   // the backend options are the command's (rbee-mon run --unit X ...)
+        cmd.addAll(List.of("--group", group, "--instance", instance));
         cmd.addAll(runArgs);
         cmd.add("--");
         cmd.addAll(Arrays.asList(worker));
