@@ -116,23 +116,22 @@ class SystemdPlacementVmTest {
 
     @Test
     void withoutOutlivingTheWorkerEndsWithItsService() {
-        // A scope keeps the policy it was made with (docs/systemd.md): this one is made bound, in the same slice.
-        String unit = "hive-x", g = "sdx", scope = "rbee-hive-bound.scope";
-        Path bound = HIVE.resolveSibling(scope);
+        // docs/systemd.md: with false, each worker gets SIGKILL as its parent-death signal (the shared scope
+        // is not bound to one service, which would stop every other supervisor's workers).
+        String unit = "hive-x", g = "sdx";
         try {
-            startSupervisor(unit, List.of("--unit", scope, "--workers-outlive-service", "false"), g, "i", List.of(), "sleep", "600");
+            startSupervisor(unit, List.of("--workers-outlive-service", "false"), g, "i", List.of(), "sleep", "600");
             Path leaf = awaitWorkerOf(unit, g, "i", SPAWN);
             long pid = onlyPid(leaf);
-            assertEquals(bound.resolve(g).resolve("i"), leaf);
-            assertEquals(unit + ".service", sh("systemctl", "show", "-P", "BindsTo", scope).out().strip());
+            assertEquals(HIVE.resolve(g).resolve("i"), leaf);
 
             sh("systemctl", "kill", "-s", "SIGKILL", unit).ok();
             await(Duration.ofSeconds(30), "the worker ended with its supervisor's service", () -> startTime(pid).isEmpty());
-            await(Duration.ofSeconds(30), "systemd stopped the bound scope and removed its cgroup", () -> !Files.exists(bound));
+            rbeeMon("cleanup").ok();
+            await(Duration.ofSeconds(30), "no leaf " + g + "/i is left", () -> !Files.exists(leaf));
         } finally {
             stopUnit(unit);
-            stopUnit(scope);
-            destroy(bound);
+            destroy(HIVE.resolve(g));
         }
     }
 
