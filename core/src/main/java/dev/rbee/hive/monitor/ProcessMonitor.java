@@ -70,6 +70,8 @@ public final class ProcessMonitor implements AutoCloseable {
     private final WorkerBackend impl;
     private final Optional<CgroupTree> tree;
     private final Optional<Path> launcherPath;
+    /** Whether workers outlive this supervisor; false: each spawn without its own parent-death signal gets SIGKILL. */
+    private volatile boolean workersOutlive = true;
     private final Workers workers = new Workers();
     private Spawner spawner;
     private StatsCollector collector;
@@ -138,6 +140,10 @@ public final class ProcessMonitor implements AutoCloseable {
      * @throws SpawnException naming the failed step and errno; {@code BUSY} if the id has a live owner
      */
     public Worker spawn(WorkerSpec spec) throws SpawnException {
+        if (!workersOutlive && spec.parentDeathSignal().isEmpty())
+            spec = new WorkerSpec(spec.command(), spec.environment(), spec.clearEnvironment(), spec.directory(), spec.output(),
+                    spec.monitoring(), spec.newSession(), java.util.OptionalInt.of(9 /* SIGKILL */), spec.closeFds(),
+                    spec.noNewPrivileges(), spec.oomScoreAdj(), spec.allowUnenforcedLimits());
         if (spec.monitoring().isPresent()) return spawnMonitored(spec, spec.monitoring().get());
         if (backend.kind() == Backend.Kind.PORTABLE)
             return Worker.of(workers.spawned(PortableBackend.start(spec), -1, Home.plain(), Instant.now()));
@@ -406,10 +412,12 @@ public final class ProcessMonitor implements AutoCloseable {
         public Builder slice(String name) { this.slice = name; return this; }
 
         /**
-         * SYSTEMD placement: whether workers survive the stop of the supervisor's own service (default true:
-         * they live in the hive's scope, and the next supervisor adopts them).  With false the scope is made
-         * with BindsTo= the supervisor's unit (read from /proc/self/cgroup), so systemd stops the workers with
-         * the service; an existing scope keeps the policy it was made with.
+         * Whether workers survive the end of this supervisor (its service's stop or restart, a SIGKILL) (default
+         * true: in the SYSTEMD placement they live in the hive's scope, not in the supervisor's unit, and the next
+         * supervisor adopts them).  With false every spawn that sets no {@link WorkerSpec#parentDeathSignal} gets
+         * SIGKILL as its parent-death signal: the workers end with the supervisor process.  (Not BindsTo= on the
+         * scope: one scope serves every supervisor of the host, and binding it to one service would stop the
+         * others' workers.)  Workers adopted from an earlier supervisor are not bound.
          *
          * @param outlive the policy
          * @return this builder
@@ -457,6 +465,12 @@ public final class ProcessMonitor implements AutoCloseable {
          *         never falls back to another backend
          */
         public ProcessMonitor build() throws IOException {
+            ProcessMonitor m = buildFor();
+            m.workersOutlive = workersOutliveService;
+            return m;
+        }
+
+        private ProcessMonitor buildFor() throws IOException {
             Optional<Path> l = Optional.ofNullable(launcher);
             if (!System.getProperty("os.name").startsWith("Linux")) {
                 if (kind != null && kind != Backend.Kind.PORTABLE)

@@ -74,7 +74,9 @@ final class ServeCommand {
         }
         a.get("hive-id").ifPresent(o::hiveId);
 
-        Server server = Server.start(Backends.monitor(a), o);
+        dev.rbee.hive.monitor.ProcessMonitor monitor = Backends.monitor(a);
+        err.println("rbee-mon: backend " + monitor.backend()); // in the journal of a service: which placement, and why
+        Server server = Server.start(monitor, o);
         CountDownLatch done = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();

@@ -41,13 +41,10 @@ public final class HiveScope implements RootKeeper {
     private final Path dir;
     private final String unit;
     private final String slice;
-    private final Optional<String> bindTo;
-
-    private HiveScope(Path dir, String unit, String slice, Optional<String> bindTo) {
+    private HiveScope(Path dir, String unit, String slice) {
         this.dir = dir;
         this.unit = unit;
         this.slice = slice;
-        this.bindTo = bindTo;
     }
 
     /** Finds or makes the hive's scope and returns the placement in it, with this as its keeper. */
@@ -55,23 +52,24 @@ public final class HiveScope implements RootKeeper {
         String unit = UnitNames.check("unit", r.unit(), ".scope");
         String slice = UnitNames.check("slice", r.slice(), ".slice");
         Optional<String> own = ownUnit(mount);
-        if (!r.workersOutlive() && own.isEmpty())
-            throw new IOException("workers-outlive-service=false needs a supervisor inside a systemd unit, but this process's cgroup "
-                    + SelfCgroup.of(mount).map(Path::toString).orElse("(none)") + " is no .service or .scope");
-        HiveScope s = new HiveScope(mount.resolve(UnitNames.cgroupPath(slice, unit)), unit, slice,
-                r.workersOutlive() ? Optional.empty() : own);
-        String how = s.make();
+        HiveScope s = new HiveScope(mount.resolve(UnitNames.cgroupPath(slice, unit)), unit, slice);
+        // An existing scope is adopted now; a missing one is asked for by the first spawn (ensure), so that
+        // a command that only reads (rbee-mon stats, backend) leaves no scope and no holder behind.
+        boolean exists = Files.isDirectory(s.dir);
+        if (!exists) SdBus.lib(); // the first spawn will need it: a missing libsystemd fails the build, not that spawn
+        String how = exists ? s.make() : "the scope " + unit + " does not exist yet: the first spawn asks systemd for it";
         List<String> notes = new ArrayList<>();
         notes.add(how);
         notes.add("systemd is the single writer above " + s.dir + " (Delegate=yes: it writes nothing below it)");
-        notes.add(s.bindTo.map(u -> "the scope is bound to " + u + " (BindsTo=): stopping the supervisor's service stops the workers")
-                .orElse("workers outlive the supervisor's service (they are in " + unit + ", not in "
-                        + own.orElse("the supervisor's unit") + "); the next supervisor adopts them; systemctl stop " + unit
-                        + " stops them"));
-        List<String> avail = List.copyOf(CgroupFiles.words(s.dir.resolve("cgroup.controllers")));
+        notes.add(r.workersOutlive() ? "workers outlive the supervisor's service (they are in " + unit + ", not in "
+                + own.orElse("the supervisor's unit") + "); the next supervisor adopts them; systemctl stop " + unit + " stops them"
+                : "workers-outlive-service=false: this supervisor's workers get SIGKILL when it ends (parent-death signal); the "
+                + "scope serves every supervisor of the host, so it is bound to none");
+        List<String> avail = exists ? List.copyOf(CgroupFiles.words(s.dir.resolve("cgroup.controllers"))) : List.of();
+        if (!exists) notes.add("controllers: known once the scope exists (systemd enables cpu io memory pids for it)");
         return new Placer.Outcome.Placed(new Placement(Placement.Kind.SYSTEMD, why, s.dir, Optional.of(unit), Optional.of(slice),
-                avail, Placer.absent(avail, s.dir.resolve("cgroup.controllers"), "systemd did not delegate it (not enabled in "
-                        + slice + "'s cgroup.subtree_control)"), notes), s);
+                avail, exists ? Placer.absent(avail, s.dir.resolve("cgroup.controllers"), "systemd did not delegate it (not "
+                        + "enabled in " + slice + "'s cgroup.subtree_control)") : java.util.Map.of(), notes), s);
     }
 
     /** The scope's cgroup directory. */
@@ -102,6 +100,10 @@ public final class HiveScope implements RootKeeper {
 
     /** Adopts the scope if it exists (restarting its holder if needed), else asks systemd for it; says which. */
     synchronized String make() throws IOException {
+        return make(true);
+    }
+
+    private String make(boolean mayWaitForOther) throws IOException {
         if (Files.isDirectory(dir)) {
             if (holderAlive()) return "adopted the existing scope " + unit + " (its holder keeps it)";
             Process h = startHolder();
@@ -119,9 +121,13 @@ public final class HiveScope implements RootKeeper {
                 startScope(bus, h.pid());
             } catch (SdBusException e) {
                 if (!e.errorName().orElse("").equals("org.freedesktop.systemd1.UnitExists")) throw e;
-                // Another supervisor made it meanwhile: ours goes, theirs is adopted.
+                // Another supervisor made it meanwhile: ours goes, theirs is adopted (once its directory is there).
                 kill(h);
-                return make();
+                for (int i = 0; i < 100 && !Files.isDirectory(dir); i++) sleep(20);
+                if (!Files.isDirectory(dir) || !mayWaitForOther)
+                    throw new IOException("systemd has a unit " + unit + " but no cgroup " + dir + " (a scope still stopping? "
+                            + "systemctl status " + unit + ")", e);
+                return make(false);
             }
             park(h);
             return "asked systemd for the scope " + unit + " in " + slice + " (StartTransientUnit, Delegate=yes; holder pid "
@@ -133,14 +139,14 @@ public final class HiveScope implements RootKeeper {
     }
 
     void startScope(SdBus bus, long holderPid) throws SdBusException {
-        startScope(bus, unit, slice, holderPid, bindTo);
+        startScope(bus, unit, slice, holderPid);
     }
 
     /**
      * StartTransientUnit(unit, "fail", properties, []) of a scope with Delegate=yes holding {@code pid},
      * and the wait for its job's JobRemoved (subscribed before the call).
      */
-    static void startScope(SdBus bus, String unit, String slice, long holderPid, Optional<String> bindTo) throws SdBusException {
+    static void startScope(SdBus bus, String unit, String slice, long holderPid) throws SdBusException {
         if (!bus.direct()) { // via dbus-daemon: signals come only to those who asked for them
             try (SdBus.Call c = bus.method("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "AddMatch")) {
                 c.str('s', "type='signal',sender='" + SYSTEMD + "',path='" + MANAGER_PATH + "',interface='" + MANAGER
@@ -159,10 +165,6 @@ public final class HiveScope implements RootKeeper {
                     .property("IOAccounting", true).property("TasksAccounting", true)
                     .property("CollectMode", "inactive-or-failed");
             c.open('r', "sv").str('s', "PIDs").open('v', "au").open('a', "u").u32((int) holderPid).end().end().end();
-            if (bindTo.isPresent()) {
-                for (String dep : List.of("BindsTo", "After"))
-                    c.open('r', "sv").str('s', dep).open('v', "as").open('a', "s").str('s', bindTo.get()).end().end().end();
-            }
             c.end().open('a', "(sa(sv))").end();
             try (SdBus.Message reply = bus.call(c, JOB_TIMEOUT_MS)) {
                 job = reply.str('o');
@@ -208,6 +210,15 @@ public final class HiveScope implements RootKeeper {
     private static Process startHolder() throws IOException {
         return new ProcessBuilder(HOLDER).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    }
+
+    private static void sleep(long ms) throws IOException {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while waiting for " + ms + " ms", e);
+        }
     }
 
     private static void kill(Process h) {
