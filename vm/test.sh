@@ -13,9 +13,13 @@
 #        native-launcher/build); the guest image is built/cached by vm/build.sh.
 # Env:
 #   VM_SUITE=vm or systemd          which suite (default vm)
+#   VM_TAG=TAG                      run the tests tagged TAG instead of the suite's
+#                                   (systemd-figures: the opt-in figures of the
+#                                   systemd suite, see vm/README.md)
 #   VM_TEST=Class or Class#method   run one test class or method (simple names
-#                                   are looked up in the suite's package)
-#   VM_TEST_TIMEOUT=SECONDS         whole VM run (default 600)
+#                                   are looked up in the suite's package); several
+#                                   comma-separated
+#   VM_TEST_TIMEOUT=SECONDS         whole VM run (default 600; systemd suite 1200)
 #   RBEE_SKIP_VM=1                  where QEMU cannot run at all: say so and
 #                                   exit 0 instead of failing
 #   VM_JAVA_OPTS                    extra options for the guest's test JVM
@@ -34,13 +38,16 @@ fi
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 mkdir -p "$1"
 CACHE=$(cd "$1" && pwd)
-TIMEOUT_S=${VM_TEST_TIMEOUT:-600}
 case ${VM_SUITE:-vm} in
     vm) SUITE=vm TAG=vm PKG=dev.rbee.hive.monitor.vm INIT=busybox ;;
     systemd) SUITE=vm-systemd TAG=systemd PKG=dev.rbee.hive.monitor.vm.systemd INIT=systemd ;;
     *) echo "vm-test: VM_SUITE=$VM_SUITE: expected vm or systemd" >&2; exit 2 ;;
 esac
+TAG=${VM_TAG:-$TAG}
+[[ $TAG =~ ^[A-Za-z0-9_-]+$ ]] || { echo "vm-test: VM_TAG=$TAG: expected a tag name" >&2; exit 2; }
 REPORTS=$REPO/core/target/$SUITE-reports
+# The systemd suite starts ~15 JVMs in the guest, each up to a minute on a loaded host.
+if [[ $SUITE == vm-systemd ]]; then TIMEOUT_S=${VM_TEST_TIMEOUT:-1200}; else TIMEOUT_S=${VM_TEST_TIMEOUT:-600}; fi
 
 log() { echo "vm-test: $*" >&2; }
 die() { echo "vm-test: ERROR: $*" >&2; exit 1; }
@@ -92,13 +99,32 @@ console_jar=$(ls -1 "$REPO"/core/target/vm/junit-platform-console-standalone-*.j
 cp_test="$REPO/core/target/classes:$REPO/core/target/test-classes:$REPO/native-launcher/build/classpath"
 deps=$(cat "$REPO/core/target/vm-classpath.txt")
 [[ -z $deps ]] || cp_test="$cp_test:$deps"
+if [[ $SUITE == vm-systemd ]]; then
+    # The libraries outside the checkout (~/.m2, often private) are staged beside the build,
+    # readable by all, so that the guest need not copy them for uid 65534 (seconds under TCG).
+    ulib_dir=$REPO/core/target/vm/systemd-lib
+    rm -rf "$ulib_dir" && mkdir -p "$ulib_dir"
+    ulib_host=
+    for f in $console_jar ${deps//:/ }; do
+        if [[ $f != "$REPO"/* ]]; then cp "$f" "$ulib_dir/" && f=$ulib_dir/$(basename "$f"); fi
+        ulib_host=$ulib_host:$f
+    done
+    ulib_host=${ulib_host#:}
+    chmod -R a+rX "$ulib_dir"
+fi
 
+# The systemd suite reports each test as it ends and bounds each one, so that a
+# hang shows which test it was instead of only a timeout of the whole VM run.
+DETAILS=tree timeout_args=()
+[[ $SUITE != vm-systemd ]] || { DETAILS=testfeed; timeout_args=(--config=junit.jupiter.execution.timeout.default=480s); }
 select_args=(--select-package "$PKG")
 if [[ -n ${VM_TEST:-} ]]; then
-    [[ $VM_TEST =~ ^[A-Za-z0-9_.$]+(#[A-Za-z0-9_]+)?$ ]] || die "VM_TEST=$VM_TEST: expected Class or Class#method"
-    what=$VM_TEST
-    [[ ${what%%#*} == *.* ]] || what=$PKG.$what
-    if [[ $what == *#* ]]; then select_args=(--select-method "$what"); else select_args=(--select-class "$what"); fi
+    select_args=()
+    for what in ${VM_TEST//,/ }; do
+        [[ $what =~ ^[A-Za-z0-9_.$]+(#[A-Za-z0-9_]+)?$ ]] || die "VM_TEST=$VM_TEST: expected Class or Class#method, comma-separated"
+        [[ ${what%%#*} == *.* ]] || what=$PKG.$what
+        if [[ $what == *#* ]]; then select_args+=(--select-method "$what"); else select_args+=(--select-class "$what"); fi
+    done
 fi
 
 guest_script=$(mktemp "${TMPDIR:-/tmp}/rbee-vm-test.XXXXXX")
@@ -136,16 +162,18 @@ q() { printf '%q' "$1"; }
         # unit) run the CLI jar and, for the race, the test classes with JUnit's
         # assertions and the library's dependencies: guest copies where the host's
         # are not readable by that user (dependencies under /root/.m2 never are).
-        echo "ujar=$(q "$cli_jar") utestbin=$(q "$REPO/native-launcher/build/test") ulib=$(q "$console_jar${deps:+:$deps}")"
-        echo "if ! setpriv --reuid=65534 --regid=65534 --clear-groups sh -c 'for f in \"\$@\"; do test -r \"\$f\" || exit 1; done' sh \\"
-        echo "        $(q "$cli_jar") $(q "$REPO/native-launcher/build/test/race-fork") \$(echo \"\$ulib\" | tr : ' ') 2>/dev/null; then"
-        echo "    mkdir -p /opt/rbee-vm/testbin /opt/rbee-vm/lib"
-        echo "    cp $(q "$cli_jar") /opt/rbee-vm/rbee-mon.jar"
-        echo "    cp $(q "$REPO/native-launcher/build/test")/* /opt/rbee-vm/testbin/ 2>/dev/null"
-        echo "    l=; for f in \$(echo \"\$ulib\" | tr : ' '); do cp \"\$f\" /opt/rbee-vm/lib/; l=\$l:/opt/rbee-vm/lib/\$(basename \"\$f\"); done"
+        echo "ujar=$(q "$cli_jar") utestbin=$(q "$REPO/native-launcher/build/test") ulib=$(q "$ulib_host")"
+        # One unprivileged shell names the files that user cannot read; only those are copied.
+        echo "unreadable=\$(setpriv --reuid=65534 --regid=65534 --clear-groups sh -c 'for f in \"\$@\"; do test -r \"\$f\" || echo \"\$f\"; done' sh \\"
+        echo "        \"\$ujar\" \"\$utestbin/race-fork\" \"\$utestbin/vm-helper\" \$(echo \"\$ulib\" | tr : ' ') 2>/dev/null)"
+        echo "if [ -n \"\$unreadable\" ]; then"
+        echo "    mkdir -p /opt/rbee-vm/sd"
+        echo "    for f in \$unreadable; do cp \"\$f\" /opt/rbee-vm/sd/; done"
         echo "    chmod -R a+rX /opt/rbee-vm"
-        echo "    ujar=/opt/rbee-vm/rbee-mon.jar utestbin=/opt/rbee-vm/testbin ulib=\${l#:}"
-        echo "    echo 'vm-test: the CLI jar or test programs are not readable by uid 65534: copied to /opt/rbee-vm'"
+        echo "    case \"\$unreadable\" in *\"\$ujar\"*) ujar=/opt/rbee-vm/sd/\$(basename \"\$ujar\") ;; esac"
+        echo "    case \"\$unreadable\" in *\"\$utestbin/\"*) mkdir -p /opt/rbee-vm/testbin; cp \"\$utestbin/race-fork\" \"\$utestbin/vm-helper\" /opt/rbee-vm/testbin/; chmod -R a+rX /opt/rbee-vm; utestbin=/opt/rbee-vm/testbin ;; esac"
+        echo "    l=; for f in \$(echo \"\$ulib\" | tr : ' '); do case \" \$unreadable \" in *\" \$f \"*|*\"\$f\"*) f=/opt/rbee-vm/sd/\$(basename \"\$f\") ;; esac; l=\$l:\$f; done; ulib=\${l#:}"
+        echo "    echo \"vm-test: not readable by uid 65534, copied to /opt/rbee-vm: \$(echo \$unreadable | wc -w) files\""
         echo "fi"
         # rbee-mon as bin/rbee-mon runs it, with the host's JDK.
         echo "cat >/usr/local/bin/rbee-mon <<EOF"
@@ -170,7 +198,7 @@ q() { printf '%q' "$1"; }
         printf '%q ' "-Drbee.vm.java=$JAVA_HOME/bin/java"
     fi
     printf '%q ' -jar "$console_jar" execute \
-        --disable-banner --details=tree --fail-if-no-tests \
+        --disable-banner "--details=$DETAILS" --fail-if-no-tests "${timeout_args[@]}" \
         --exclude-engine=junit-vintage --exclude-engine=junit-platform-suite \
         --class-path "$cp_test" --include-tag "$TAG" "${select_args[@]}" \
         --reports-dir /vmrun/reports

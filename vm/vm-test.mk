@@ -10,6 +10,7 @@
 # `make vm-test-systemd` (same variables) boots systemd as PID 1 in the guest and
 # runs the tests tagged "systemd" (dev.rbee.hive.monitor.vm.systemd) from a
 # service; prints "vm-systemd: ..."; reports in core/target/vm-systemd-reports/.
+#   make vm-test-systemd VM_TAG=systemd-figures   the spawn-cost and adoption figures (opt-in)
 VM_CACHE ?= .vm-cache
 
 .PHONY: vm-test vm-test-systemd
@@ -18,4 +19,4 @@ vm-test:
 	VM_TEST='$(VM_TEST)' VM_TEST_TIMEOUT='$(VM_TEST_TIMEOUT)' RBEE_SKIP_VM='$(RBEE_SKIP_VM)' vm/test.sh $(VM_CACHE)
 
 vm-test-systemd:
-	VM_SUITE=systemd VM_TEST='$(VM_TEST)' VM_TEST_TIMEOUT='$(VM_TEST_TIMEOUT)' RBEE_SKIP_VM='$(RBEE_SKIP_VM)' vm/test.sh $(VM_CACHE)
+	VM_SUITE=systemd VM_TAG='$(VM_TAG)' VM_TEST='$(VM_TEST)' VM_JAVA_OPTS='$(VM_JAVA_OPTS)' VM_TEST_TIMEOUT='$(VM_TEST_TIMEOUT)' RBEE_SKIP_VM='$(RBEE_SKIP_VM)' vm/test.sh $(VM_CACHE)
