@@ -48,4 +48,13 @@ final class Backends {
         }
         return b.build();
     }
+
+    /**
+     * Whether {@code monitor}'s workers outlive the supervisor's service: the systemd placement (workers in the
+     * hive's scope, not in the supervisor's unit) with --workers-outlive-service true, the default.
+     */
+    static boolean workersOutliveService(Args a, ProcessMonitor monitor) {
+        boolean inScope = monitor.backend().placement().filter(p -> p.kind() == Placement.Kind.SYSTEMD).isPresent();
+        return inScope && !a.get("workers-outlive-service").filter("false"::equals).isPresent();
+    }
 }

@@ -14,7 +14,9 @@ public final class RbeeMon {
                   [--backend auto|cgroup2|proctree|portable] [--allow-no-limits] [--] PROGRAM ARGS...
                   start PROGRAM inside rbee.slice/G/I, print its exit report and exit
                   with its exit status (128+N when killed by signal N); Ctrl-C,
-                  SIGTERM or SIGHUP stops it gracefully.  Every interval (at least
+                  SIGTERM or SIGHUP stops it gracefully (systemd placement, workers
+                  outliving the service: SIGTERM/SIGHUP exit 0 and leave it running,
+                  and the next run of G/I follows it).  Every interval (at least
                   10ms) a stats line goes to stderr (--stats-json: one JSON object
                   per line; --quiet: none).  Options go before PROGRAM: the first
                   word that is not an option (or --) ends them.  Exits 125 when

@@ -15,7 +15,9 @@ import dev.rbee.hive.monitor.model.WorkerSpec;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -59,34 +61,60 @@ final class RunCommand {
                 .orElse(Duration.ofSeconds(1));
         ProcessMonitor monitor = Backends.monitor(a);
 
-        // Ctrl-C, SIGTERM or SIGHUP (the terminal went away): stop the worker gracefully; the report below still
-        // prints and the cgroup goes.  Installed before the spawn, so a signal that comes right after it is not lost.
+        // Under systemd, with workers outliving the service (the default), SIGTERM and SIGHUP (systemctl stop or
+        // restart of the supervisor's service) leave the worker running in the hive's scope, and the next run of the
+        // same id follows it instead of starting another.  Ctrl-C, and every signal elsewhere: stop the worker
+        // gracefully; the report below still prints and the cgroup goes.  Installed before the spawn, so a signal
+        // that comes right after it is not lost.
+        boolean outlive = Backends.workersOutliveService(a, monitor);
         AtomicReference<Worker> started = new AtomicReference<>();
         AtomicBoolean stopRequested = new AtomicBoolean();
+        CompletableFuture<String> leftRunning = new CompletableFuture<>();
         for (String sig : new String[] {"INT", "TERM", "HUP"}) {
             Signal.handle(new Signal(sig), s -> {
+                if (outlive && !sig.equals("INT")) {
+                    leftRunning.complete("SIG" + sig);
+                    return;
+                }
                 stopRequested.set(true);
                 Worker target = started.get();
                 if (target != null) stopAsync(target, grace, err);
             });
         }
         if (!a.has("quiet")) err.println("rbee-mon: backend " + monitor.backend());
+        MonitorConfig id = ws.monitoring().orElseThrow();
         Worker w;
-        try {
-            w = monitor.spawn(ws);
-        } catch (SpawnException e) {
-            err.println("rbee-mon: " + e.getMessage() + " [step " + e.step().name().toLowerCase() + "]");
-            return switch (e.step()) {
-                case EXEC -> e.errno().filter("ENOENT"::equals).isPresent() ? 127 : 126;
-                default -> 125;
-            };
+        Optional<Worker> earlier = outlive ? monitor.worker(id.group(), id.instance()).filter(Worker::owned) : Optional.empty();
+        if (earlier.isPresent()) {
+            // Taken over: its supervisor is gone (a live one would still hold the leaf's lock).
+            w = earlier.get();
+            err.println("rbee-mon: " + id.id() + " (pid " + w.pid() + ") was left running by an earlier supervisor: "
+                    + "following it instead of starting another");
+        } else {
+            try {
+                w = monitor.spawn(ws);
+            } catch (SpawnException e) {
+                err.println("rbee-mon: " + e.getMessage() + " [step " + e.step().name().toLowerCase() + "]");
+                return switch (e.step()) {
+                    case EXEC -> e.errno().filter("ENOENT"::equals).isPresent() ? 127 : 126;
+                    default -> 125;
+                };
+            }
         }
         started.set(w);
         if (stopRequested.get()) stopAsync(w, grace, err);
         Thread stats = null;
-        if (!a.has("quiet")) stats = statsLoop(monitor, ws.monitoring().orElseThrow(), w, interval, a.has("stats-json"), err);
-        ExitReport report = w.onExit().join();
+        if (!a.has("quiet")) stats = statsLoop(monitor, id, w, interval, a.has("stats-json"), err);
+        CompletableFuture.anyOf(w.onExit(), leftRunning).join();
         if (stats != null) stats.interrupt();
+        if (!w.onExit().isDone() && leftRunning.isDone()) {
+            err.println("rbee-mon: " + leftRunning.join() + ": leaving " + id.id() + " (pid " + w.pid() + ") running in "
+                    + monitor.backend().placement().flatMap(p -> p.unit()).orElse("its scope")
+                    + " (workers outlive the service: --workers-outlive-service); the next run of " + id.id()
+                    + " follows it, rbee-mon stop " + id.id() + " stops it");
+            return 0;
+        }
+        ExitReport report = w.onExit().join();
         if (a.has("json")) err.println(Wire.json(Wire.exitReport(report)));
         else if (!a.has("quiet")) err.println("rbee-mon: " + report.summary());
         return report.status().map(ExitStatus::shellValue).orElse(1);
