@@ -44,6 +44,9 @@ case ${VM_SUITE:-vm} in
     *) echo "vm-test: VM_SUITE=$VM_SUITE: expected vm or systemd" >&2; exit 2 ;;
 esac
 TAG=${VM_TAG:-$TAG}
+# The figures (spawn cost, adoption) take minutes under emulation: only when asked for with VM_TAG=systemd-figures.
+exclude_args=()
+[[ $TAG != systemd ]] || exclude_args=(--exclude-tag systemd-figures)
 [[ $TAG =~ ^[A-Za-z0-9_-]+$ ]] || { echo "vm-test: VM_TAG=$TAG: expected a tag name" >&2; exit 2; }
 REPORTS=$REPO/core/target/$SUITE-reports
 # The systemd suite starts ~15 JVMs in the guest, each up to a minute on a loaded host.
@@ -200,7 +203,7 @@ q() { printf '%q' "$1"; }
     printf '%q ' -jar "$console_jar" execute \
         --disable-banner "--details=$DETAILS" --fail-if-no-tests "${timeout_args[@]}" \
         --exclude-engine=junit-vintage --exclude-engine=junit-platform-suite \
-        --class-path "$cp_test" --include-tag "$TAG" "${select_args[@]}" \
+        --class-path "$cp_test" --include-tag "$TAG" "${exclude_args[@]}" "${select_args[@]}" \
         --reports-dir /vmrun/reports
     echo
 } >"$guest_script"

@@ -178,38 +178,21 @@ public final class SdBus implements AutoCloseable {
         }
 
         private Call basic(char type, MemorySegment p) throws SdBusException {
-            try {
-                check((int) l.append_basic.invokeExact(m, (byte) type, p), "sd_bus_message_append_basic " + type);
-                return this;
-            } catch (SdBusException e) {
-                throw e;
-            } catch (Throwable t) {
-                throw rethrow(t);
-            }
+            call(() -> (int) l.append_basic.invokeExact(m, (byte) type, p), "sd_bus_message_append_basic " + type);
+            return this;
         }
 
         /** Opens a container: 'a' (array of {@code contents}), 'r' (struct), 'v' (variant of {@code contents}), 'e'. */
         public Call open(char type, String contents) throws SdBusException {
-            try {
-                check((int) l.open_container.invokeExact(m, (byte) type, arena.allocateFrom(contents)), "open_container " + type + contents);
-                return this;
-            } catch (SdBusException e) {
-                throw e;
-            } catch (Throwable t) {
-                throw rethrow(t);
-            }
+            MemorySegment c = arena.allocateFrom(contents);
+            call(() -> (int) l.open_container.invokeExact(m, (byte) type, c), "open_container " + type + contents);
+            return this;
         }
 
         /** Closes the innermost open container. */
         public Call end() throws SdBusException {
-            try {
-                check((int) l.close_container.invokeExact(m), "close_container");
-                return this;
-            } catch (SdBusException e) {
-                throw e;
-            } catch (Throwable t) {
-                throw rethrow(t);
-            }
+            call(() -> (int) l.close_container.invokeExact(m), "close_container");
+            return this;
         }
 
         /** A property (sv) with a string value, in an open a(sv). */
@@ -245,40 +228,23 @@ public final class SdBus implements AutoCloseable {
 
         /** Reads a string ('s') or object path ('o'). */
         public String str(char type) throws SdBusException {
-            try {
-                MemorySegment p = arena.allocate(ADDRESS);
-                check((int) l.read_basic.invokeExact(m, (byte) type, p), "read " + type);
-                return p.get(ADDRESS, 0).reinterpret(Integer.MAX_VALUE).getString(0);
-            } catch (SdBusException e) {
-                throw e;
-            } catch (Throwable t) {
-                throw rethrow(t);
-            }
+            MemorySegment p = arena.allocate(ADDRESS);
+            call(() -> (int) l.read_basic.invokeExact(m, (byte) type, p), "read " + type);
+            return p.get(ADDRESS, 0).reinterpret(Integer.MAX_VALUE).getString(0);
         }
 
         /** Reads a uint32. */
         public int u32() throws SdBusException {
-            try {
-                MemorySegment p = arena.allocate(JAVA_INT);
-                check((int) l.read_basic.invokeExact(m, (byte) 'u', p), "read u");
-                return p.get(JAVA_INT, 0);
-            } catch (SdBusException e) {
-                throw e;
-            } catch (Throwable t) {
-                throw rethrow(t);
-            }
+            MemorySegment p = arena.allocate(JAVA_INT);
+            call(() -> (int) l.read_basic.invokeExact(m, (byte) 'u', p), "read u");
+            return p.get(JAVA_INT, 0);
         }
 
         /** Enters a container ('v' with its contents' signature). */
         public Message enter(char type, String contents) throws SdBusException {
-            try {
-                check((int) l.enter_container.invokeExact(m, (byte) type, arena.allocateFrom(contents)), "enter " + type + contents);
-                return this;
-            } catch (SdBusException e) {
-                throw e;
-            } catch (Throwable t) {
-                throw rethrow(t);
-            }
+            MemorySegment c = arena.allocateFrom(contents);
+            call(() -> (int) l.enter_container.invokeExact(m, (byte) type, c), "enter " + type + contents);
+            return this;
         }
 
         /** Whether this is the signal {@code iface.member}. */
@@ -381,6 +347,23 @@ public final class SdBus implements AutoCloseable {
         } catch (Throwable t) {
             throw rethrow(t);
         }
+    }
+
+    /** A downcall that answers sd-bus's way: a negative errno on failure. */
+    @FunctionalInterface
+    private interface Downcall {
+        int invoke() throws Throwable;
+    }
+
+    /** Makes the downcall; a negative answer is an {@link SdBusException} naming {@code what} and the errno. */
+    private static void call(Downcall d, String what) throws SdBusException {
+        int r;
+        try {
+            r = d.invoke();
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        check(r, what);
     }
 
     private static void check(int r, String what) throws SdBusException {

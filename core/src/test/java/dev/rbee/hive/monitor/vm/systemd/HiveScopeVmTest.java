@@ -106,6 +106,7 @@ class HiveScopeVmTest {
 
     /** Spawn cost: a worker in the hive scope (no D-Bus) vs StartTransientUnit+job wait per worker, vs ProcessBuilder. */
     @Test
+    @Tag("systemd-figures") // opt-in: make vm-test-systemd VM_TAG=systemd-figures
     void spawnCostFigures() throws Exception {
         int n = 15;
         long[] pb = new long[n], hive = new long[n], perWorker = new long[n];

@@ -23,7 +23,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * delegated scope rbee-hive.scope in rbee-hive.slice (cgroup
  * /rbee.slice/rbee-hive.slice/rbee-hive.scope), what happens to them when
  * the service is restarted or killed follows the documented policy, systemd's
- * own reloads take nothing from them, and their output is in the journal.
+ * own reloads take nothing from them.  The journal output is checked by
+ * JournalOutputVmTest (API) and PackagedServiceVmTest (CLI).
  * Each test uses group names of its own and removes its units and leaves.
  */
 @Tag("systemd")
@@ -143,23 +144,5 @@ class SystemdPlacementVmTest {
         for (Path d = leaf.getParent(); d.startsWith(HIVE); d = d.getParent())
             m.put(rel(d) + "/cgroup.subtree_control", read(d.resolve("cgroup.subtree_control")));
         return m;
-    }
-
-    @Test
-    void workerOutputIsInTheJournalByGroupAndInstance() {
-        String g = "sdj", marker = "m" + System.nanoTime();
-        try {
-            Result r = rbeeMon("run", "--group", g, "--instance", "i", "--output", "journal", "--quiet", "--",
-                    "/bin/sh", "-c", "echo out-" + marker + "; echo err-" + marker + " >&2").ok();
-            assertFalse(r.out().contains(marker), "the lines went to the journal, not to rbee-mon's stdout:\n" + r);
-            String id = "rbee-" + g + "-i";
-            await(Duration.ofSeconds(20), "journalctl -t " + id + " shows both lines", () -> {
-                String j = sh("journalctl", "-q", "--no-pager", "-o", "cat", "-t", id).out();
-                return j.contains("out-" + marker) && j.contains("err-" + marker);
-            });
-            assertFalse(Files.exists(HIVE.resolve(g).resolve("i")), "the leaf was removed");
-        } finally {
-            destroy(HIVE.resolve(g));
-        }
     }
 }
