@@ -33,6 +33,7 @@ class LateFilesTest {
             Files.move(saved, memoryStat); // enabled now
             Path sub = Files.createDirectory(leaf.resolve("inner"));
             Files.writeString(sub.resolve("cgroup.procs"), "4242\n");
+            Files.writeString(leaf.resolve("cgroup.stat"), "nr_descendants 1\nnr_dying_descendants 0\n"); // as the kernel counts it
             boolean rss = false, subPid = false;
             for (int round = 0; round < StatsCollector.REFRESH_EVERY + 1; round++) {
                 ProcessStats s = c.collect(f -> true).get(0);
