@@ -163,7 +163,7 @@ class ControlSecurityTest {
         return "";
     }
 
-    /** rbee-mon serve reads its token from --token-file; nothing but its own line on stderr (no JDK or Jetty warning). */
+    /** rbee-mon serve reads its token from --token-file; nothing but its own two lines on stderr (no JDK or Jetty warning). */
     @Test
     void theServeCommandReadsTheTokenFromAFile(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("token");
@@ -172,6 +172,8 @@ class ControlSecurityTest {
         Process p = Cli.start("serve", "--port", "0", "--allow-control", "--token-file", file.toString(), "--interval", "200ms");
         try {
             BufferedReader err = new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8));
+            String backend = err.readLine();
+            assertTrue(String.valueOf(backend).startsWith("rbee-mon: backend "), "serve first says its backend: " + backend);
             String first = err.readLine();
             Matcher m = Pattern.compile("on http://127\\.0\\.0\\.1:(\\d+)/").matcher(String.valueOf(first));
             assertTrue(m.find(), "serve says where it listens: " + first);
@@ -187,7 +189,7 @@ class ControlSecurityTest {
             p.toHandle().destroy(); // SIGTERM (Process.destroy would close our end of its stderr too)
             String rest = err.lines().collect(java.util.stream.Collectors.joining("\n"));
             assertTrue(p.waitFor(20, TimeUnit.SECONDS));
-            assertEquals("", rest, "nothing on stderr after the first line");
+            assertEquals("", rest, "nothing on stderr after those two lines");
         } finally {
             p.destroyForcibly();
             p.waitFor(10, TimeUnit.SECONDS);
@@ -207,7 +209,10 @@ class ControlSecurityTest {
         }
         p = Cli.start(Map.of(ServeCommand.TOKEN_ENV, "from-env"), "serve", "--port", "0", "--allow-control");
         try {
-            String first = new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8)).readLine();
+            BufferedReader err = new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8));
+            String backend = err.readLine();
+            assertTrue(String.valueOf(backend).startsWith("rbee-mon: backend "), backend);
+            String first = err.readLine();
             assertTrue(String.valueOf(first).endsWith("control enabled with a bearer token"), first);
         } finally {
             p.destroyForcibly();
