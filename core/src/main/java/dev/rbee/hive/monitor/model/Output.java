@@ -43,6 +43,7 @@ public sealed interface Output {
      * @param identifier the SYSLOG_IDENTIFIER, empty for the default
      */
     record Journal(Optional<String> identifier) implements Output {
+        /** Checks the identifier: 1 to 200 characters, no control characters (journald's stream header is line-based). */
         public Journal {
             java.util.Objects.requireNonNull(identifier);
             identifier.ifPresent(i -> {

@@ -34,6 +34,7 @@ public record Placement(Kind kind, String reason, Path root, Optional<String> un
         ROOT
     }
 
+    /** Checks that nothing is null and copies the collections (immutable). */
     public Placement {
         Objects.requireNonNull(kind);
         Objects.requireNonNull(reason);
