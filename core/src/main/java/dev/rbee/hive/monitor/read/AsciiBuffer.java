@@ -138,11 +138,21 @@ public final class AsciiBuffer {
      * After a known word the cursor stands before its value.
      */
     public int word(byte[][] names) {
+        return word(names, 0);
+    }
+
+    /**
+     * As {@link #word(byte[][])}, comparing {@code names[likely]} first: the kernel prints a file's keys in
+     * the same order every time, so a parser that passes the index after its last match finds most keys at
+     * the first comparison.
+     */
+    public int word(byte[][] names, int likely) {
         skipBlanks();
         if (pos >= lineEnd) return END;
         int start = pos;
         while (pos < lineEnd && !isBlank(a[pos]) && a[pos] != '=') pos++;
         int len = pos - start;
+        if (likely < names.length && names[likely].length == len && equalsAt(start, names[likely])) return likely;
         for (int n = 0; n < names.length; n++)
             if (names[n].length == len && equalsAt(start, names[n])) return n;
         skipToken(); // "=value" of an unknown key

@@ -63,9 +63,10 @@ public final class CgroupCounters implements Counters.Source {
     }
 
     public void set(Field f, long value) {
-        values[f.ordinal()] = value;
-        reasons[f.ordinal()] = null;
-        present |= 1L << f.ordinal();
+        int i = f.ordinal();
+        values[i] = value;
+        if (reasons[i] != null) reasons[i] = null; // a field present last time too (the usual case) needs no store
+        present |= 1L << i;
     }
 
     public void absent(Field f, String reason) {

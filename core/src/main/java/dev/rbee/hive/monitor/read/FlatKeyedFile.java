@@ -23,6 +23,7 @@ public final class FlatKeyedFile implements StatFile {
     public FlatKeyedFile(String name, String[] keys, Field[] fields, String[] missingKeyReasons, String missingFileReason) {
         if (keys.length != fields.length || keys.length != missingKeyReasons.length)
             throw new IllegalArgumentException("keys, fields and reasons differ in length for " + name);
+        if (keys.length > Long.SIZE) throw new IllegalArgumentException("more than 64 keys for " + name + ": " + keys.length);
         this.name = name;
         this.keys = AsciiBuffer.names(keys);
         this.fields = fields.clone();
@@ -37,13 +38,19 @@ public final class FlatKeyedFile implements StatFile {
 
     @Override
     public void parse(AsciiBuffer b, CgroupCounters into) {
-        for (int i = 0; i < fields.length; i++) into.absent(fields[i], missingKeyReasons[i]);
+        long set = 0; // bit k: key k read (at most 64 keys: see the constructor)
+        int next = 0; // the key after the last one found: where the kernel's order puts the next line's
         while (b.nextLine()) {
-            int k = b.word(keys);
+            int k = b.word(keys, next);
             if (k < 0) continue;
+            next = k + 1;
             long v = b.unsigned();
-            if (v != AsciiBuffer.INVALID) into.set(fields[k], v);
+            if (v == AsciiBuffer.INVALID) continue;
+            into.set(fields[k], v);
+            set |= 1L << k;
         }
+        for (int i = 0; i < fields.length; i++)
+            if ((set & (1L << i)) == 0) into.absent(fields[i], missingKeyReasons[i]);
     }
 
     @Override

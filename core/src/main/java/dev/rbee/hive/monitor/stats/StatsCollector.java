@@ -40,6 +40,11 @@ public final class StatsCollector implements AutoCloseable {
     private final double alpha;
     private final Optional<GpuSampler> gpu;
     private final Map<Object, WorkerSeries> series = new HashMap<>();
+    /**
+     * The series of {@code lastFound}'s workers, slot for slot: while the tree does not change (the usual
+     * round) a worker's series is found by its index, without hashing and comparing its leaf's path.
+     */
+    private WorkerSeries[] slots = new WorkerSeries[0];
     private final List<String> errors = new ArrayList<>();
     private Optional<GpuSnapshot> lastGpu = Optional.empty();
     /** Every this many rounds each series catches up with new files and sub-cgroups (it allocates). */
@@ -90,34 +95,40 @@ public final class StatsCollector implements AutoCloseable {
                 return true;
             });
             lastFound = found;
+            slots = new WorkerSeries[found.size()];
         }
         Optional<GpuSnapshot> g = gpu.map(GpuSampler::sample);
         lastGpu = g;
         Instant now = Instant.now();
         long nanos = System.nanoTime();
-        List<ProcessStats> out = new ArrayList<>();
+        List<ProcessStats> out = new ArrayList<>(found.size());
         boolean refresh = round % REFRESH_EVERY == 0;
         boolean slow = full || round % slowEvery == 0;
         round++;
-        for (Discovery.Found f : found) {
+        for (int i = 0; i < found.size(); i++) {
+            Discovery.Found f = found.get(i);
             if (!which.test(f)) continue;
             try {
-                WorkerSeries s = series.get(f.key());
+                WorkerSeries s = slots[i];
+                if (s == null) s = slots[i] = series.get(f.key());
                 boolean fullRead = slow;
                 if (s == null) {
                     fullRead = true; // the first read of a worker has every field
                     s = new WorkerSeries(f.group(), f.instance(), f.opener().open(), alpha);
                     series.put(f.key(), s);
+                    slots[i] = s;
                     s.refresh();
                 } else if (refresh && s.populated()) {
                     s.refresh(); // empty leaves are not workers: nothing of theirs is reported
                 }
                 if (!s.read(nanos, fullRead)) {
+                    slots[i] = null;
                     series.remove(f.key()).close(); // removed meanwhile: the series ends quietly
                     continue;
                 }
                 if (s.populated()) out.add(s.stats(now, g));
             } catch (IOException | RuntimeException e) {
+                slots[i] = null;
                 WorkerSeries broken = series.remove(f.key());
                 if (broken != null) broken.close();
                 if (!(f.key() instanceof Path leaf) || java.nio.file.Files.isDirectory(leaf))
@@ -143,6 +154,7 @@ public final class StatsCollector implements AutoCloseable {
         closed = true;
         series.values().forEach(WorkerSeries::close);
         series.clear();
+        slots = new WorkerSeries[0];
         discovery.close();
     }
 }

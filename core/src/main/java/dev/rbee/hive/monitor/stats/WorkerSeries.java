@@ -36,7 +36,7 @@ import java.util.OptionalDouble;
  * the previous read; the result then says how old they are ({@link
  * Counters#slowTierAgeMillis}).  cpu_pct is a rate over the rounds; the io
  * rates, from io.stat (slow tier), are rates over the full reads and keep
- * their last value between them.  The series owns its previous counters, so
+ * their last value between them.  The series keeps its own previous figures, so
  * its rates are its own whoever else reads the same (shared) files.
  */
 public final class WorkerSeries implements AutoCloseable {
@@ -44,7 +44,15 @@ public final class WorkerSeries implements AutoCloseable {
 
     private final String group, instance;
     private final CounterSource reader;
-    private CgroupCounters current = new CgroupCounters(), previous = new CgroupCounters();
+    /** The reader's, kept: a sample's result shares it rather than asking for a new Optional each time. */
+    private final Optional<Path> cgroup;
+    /**
+     * The counters, refilled by every read: a fast read overwrites the fast tier's fields only, so the slow
+     * tier's keep the values of the last full read without a copy.
+     */
+    private final CgroupCounters current = new CgroupCounters();
+    /** Of the read before the last: the cpu.stat usage (for cpu_pct) and io.stat totals (a new cgroup check); -1 absent. */
+    private long prevCpu = -1, prevIoR = -1, prevIoW = -1;
     private long currentNanos, previousNanos;
     private boolean hasPrevious;
     private final double alpha;
@@ -67,12 +75,13 @@ public final class WorkerSeries implements AutoCloseable {
         this.group = group;
         this.instance = instance;
         this.reader = source;
+        this.cgroup = source.cgroup();
         this.alpha = alpha;
     }
 
     /** The worker's cgroup (empty on the process-tree and portable backends). */
     public Optional<Path> cgroup() {
-        return reader.cgroup();
+        return cgroup;
     }
 
     /** A full read (both tiers): see {@link #read(long, boolean)}. */
@@ -87,19 +96,19 @@ public final class WorkerSeries implements AutoCloseable {
      * ended and its files are closed.
      */
     public boolean read(long nowNanos, boolean full) throws IOException {
-        CgroupCounters t = previous;
-        previous = current;
-        current = t;
-        if (!full) previous.copyTo(current); // the slow tier's last values, overwritten below where read
+        prevCpu = current.getOr(Field.CPU_USAGE_USEC, -1);
+        prevIoR = current.getOr(Field.IO_RBYTES, -1);
+        prevIoW = current.getOr(Field.IO_WBYTES, -1);
         previousNanos = currentNanos;
-        hasPrevious = previousNanos != 0 && previous.isPresent(Field.CPU_USAGE_USEC);
+        hasPrevious = previousNanos != 0 && prevCpu >= 0;
         if (!reader.read(current, full)) return false;
         currentNanos = nowNanos;
         if (full) slowNanos = nowNanos;
         // no full read yet: the slow fields are absent ("not read yet"), not old
         current.slowTierAgeNanos(full || slowNanos == 0 ? -1 : nowNanos - slowNanos);
         // A counter that went backwards means a new cgroup under the same name: restart the series.
-        if (hasPrevious && (backwards(Field.CPU_USAGE_USEC) || backwards(Field.IO_RBYTES) || backwards(Field.IO_WBYTES))) {
+        if (hasPrevious && (backwards(Field.CPU_USAGE_USEC, prevCpu) || backwards(Field.IO_RBYTES, prevIoR)
+                || backwards(Field.IO_WBYTES, prevIoW))) {
             hasPrevious = false;
             cpuEma = readEma = writeEma = Double.NaN;
             ioRate = false;
@@ -130,8 +139,8 @@ public final class WorkerSeries implements AutoCloseable {
         ioPrevNanos = nowNanos;
     }
 
-    private boolean backwards(Field f) {
-        return current.isPresent(f) && previous.isPresent(f) && current.get(f) < previous.get(f);
+    private boolean backwards(Field f, long previous) {
+        return previous >= 0 && current.getOr(f, Long.MAX_VALUE) < previous;
     }
 
     /** See {@link CounterSource#refresh}. */
@@ -169,7 +178,7 @@ public final class WorkerSeries implements AutoCloseable {
         double dtSec = (currentNanos - previousNanos) / 1e9;
         OptionalDouble cpu = OptionalDouble.empty(), rd = OptionalDouble.empty(), wr = OptionalDouble.empty();
         if (hasPrevious && dtSec > 0) {
-            cpuEma = smooth(cpuEma, (current.get(Field.CPU_USAGE_USEC) - previous.get(Field.CPU_USAGE_USEC)) / 1e6 / dtSec * 100);
+            cpuEma = smooth(cpuEma, (current.get(Field.CPU_USAGE_USEC) - prevCpu) / 1e6 / dtSec * 100);
             cpu = OptionalDouble.of(cpuEma);
         }
         if (ioRate && current.isPresent(Field.IO_RBYTES)) {
@@ -210,7 +219,7 @@ public final class WorkerSeries implements AutoCloseable {
                     gpu.isPresent() && gpu.get().absentReason().isPresent() ? gpu.get().absentReason().get() : "GPU sampling not enabled";
         }
         lastCounters = new Counters(current, lastCounters);
-        return new ProcessStats(group, instance, reader.cgroup(), mainPid, pids, cpu, rss, rd, wr, uptime, gpuUtil, vram,
+        return new ProcessStats(group, instance, cgroup, mainPid, pids, cpu, rss, rd, wr, uptime, gpuUtil, vram,
                 totalVram, gpus, gpuUtilByGpu, model, lastCounters, absentMap(), timestamp);
     }
 

@@ -1,5 +1,6 @@
 package dev.rbee.hive.monitor.read;
 
+import dev.rbee.hive.monitor.model.Counters.Field;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -45,6 +46,36 @@ class AsciiBufferTest {
         assertEquals(Long.MAX_VALUE, line("18446744073709551615.99\n").hundredths());
         assertEquals(AsciiBuffer.INVALID, line("1.\n").hundredths());
         assertEquals(AsciiBuffer.INVALID, line(".5\n").hundredths());
+    }
+
+    @Test
+    void aWrongGuessOfTheNextKeyStillFindsIt() {
+        AsciiBuffer b = new AsciiBuffer().set("total 3\nuser_usec 4\nnope 5\n");
+        assertTrue(b.nextLine());
+        assertEquals(3, b.word(KEYS, 0)); // guessed usage_usec: it is total
+        assertTrue(b.nextLine());
+        assertEquals(1, b.word(KEYS, KEYS.length)); // a guess past the last key
+        assertEquals(4, b.unsigned());
+        assertTrue(b.nextLine());
+        assertEquals(AsciiBuffer.UNKNOWN, b.word(KEYS, 2));
+    }
+
+    @Test
+    void aFlatKeyedFileInAnotherOrderThanTheKernelsParsesEveryKey() {
+        var cpu = new FlatKeyedFile("cpu.stat", new String[] {"usage_usec", "user_usec", "system_usec"},
+                new Field[] {Field.CPU_USAGE_USEC,
+                        Field.CPU_USER_USEC, Field.CPU_SYSTEM_USEC},
+                new String[] {"no usage", "no user", "no system"}, "no file");
+        CgroupCounters c = new CgroupCounters();
+        cpu.parse(new AsciiBuffer().set("system_usec 3\nusage_usec 1\nuser_usec 2\n"), c);
+        assertEquals(1, c.get(Field.CPU_USAGE_USEC));
+        assertEquals(2, c.get(Field.CPU_USER_USEC));
+        assertEquals(3, c.get(Field.CPU_SYSTEM_USEC));
+        // a key gone since the last parse is absent again, with its own reason
+        cpu.parse(new AsciiBuffer().set("usage_usec 5\nuser_usec x\n"), c);
+        assertEquals(5, c.get(Field.CPU_USAGE_USEC));
+        assertEquals("no user", c.reason(Field.CPU_USER_USEC));
+        assertEquals("no system", c.reason(Field.CPU_SYSTEM_USEC));
     }
 
     @Test
