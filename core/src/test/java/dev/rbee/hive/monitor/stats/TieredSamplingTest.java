@@ -33,6 +33,25 @@ class TieredSamplingTest {
     }
 
     @Test
+    void aCounterThatGoesBackOnAFastRoundStartsTheRatesAgain() throws IOException {
+        // A new cgroup under the same name (its cpu.stat restarts low): no rate across the two, then rates again.
+        Path leaf = Fixtures.copy(tmp.resolve("g").resolve("w"), "pure-v2");
+        Discovery one = () -> List.of(new Discovery.Found("g", "w", leaf, () -> CgroupReader.shared(leaf)));
+        try (StatsCollector c = new StatsCollector(one, 1, Optional.empty(), 1000)) {
+            long cpu = c.collect(f -> true).get(0).cpuUsageUsec().orElseThrow();
+            rewrite(leaf.resolve("cpu.stat"), "usage_usec " + cpu, "usage_usec " + (cpu + 100_000));
+            assertTrue(c.collect(f -> true).get(0).cpuPct().isPresent());
+            rewrite(leaf.resolve("cpu.stat"), "usage_usec " + (cpu + 100_000), "usage_usec 7");
+            ProcessStats back = c.collect(f -> true).get(0);
+            assertEquals(7, back.cpuUsageUsec().orElseThrow());
+            assertTrue(back.cpuPct().isEmpty(), "no rate across two cgroups");
+            assertEquals("first sample: no rate yet", back.absent().get("cpu_pct"));
+            rewrite(leaf.resolve("cpu.stat"), "usage_usec 7", "usage_usec 50007");
+            assertTrue(c.collect(f -> true).get(0).cpuPct().orElseThrow() > 0, "rates again from the new cgroup's reads");
+        }
+    }
+
+    @Test
     void slowTierIsReadEveryNthRoundAndCarriedWithItsAgeBetween() throws IOException {
         Path leaf = Fixtures.copy(tmp.resolve("g").resolve("w"), "pure-v2");
         Discovery one = () -> List.of(new Discovery.Found("g", "w", leaf, () -> CgroupReader.shared(leaf)));
