@@ -114,7 +114,7 @@ final class Reaper {
             Leaf leaf = w.leaf().get();
             Path dir = leaf.path(); // ours alone while we hold the leaf's lock: no successor can have made it again
             try {
-                if (!CgroupKiller.awaitEmpty(dir, 0)) {
+                if (FinalFigures.populated(leaf, dir)) {
                     CgroupKiller.kill(leaf);
                     if (!CgroupKiller.awaitEmpty(dir, EMPTY_TIMEOUT_MS))
                         absent.put("cgroup", "processes of " + dir + " still alive " + EMPTY_TIMEOUT_MS + " ms after cgroup.kill");
@@ -155,6 +155,20 @@ final class Reaper {
         private static final ThreadLocal<FinalFigures> OF_THREAD = ThreadLocal.withInitial(FinalFigures::new);
         private final dev.rbee.hive.monitor.read.AsciiBuffer buffer = new dev.rbee.hive.monitor.read.AsciiBuffer();
         private final CgroupCounters counters = new CgroupCounters();
+
+        private static final byte[][] POPULATED = dev.rbee.hive.monitor.read.AsciiBuffer.names("populated");
+
+        /**
+         * Whether the leaf still has processes (cgroup.events "populated 1"), read through the held leaf into
+         * this thread's buffer; a leaf already gone has none.
+         */
+        static boolean populated(Leaf leaf, Path dir) throws IOException {
+            dev.rbee.hive.monitor.read.AsciiBuffer b = OF_THREAD.get().buffer;
+            if (dev.rbee.hive.monitor.read.KeptOpenFile.readOnce(leaf.directoryFd(), "cgroup.events", dir, b) < 0) return false;
+            while (b.nextLine())
+                if (b.word(POPULATED) == 0) return b.unsigned() != 0;
+            return false;
+        }
 
         /** The counters (this thread's, valid until its next call), or null if the leaf is gone. */
         static CgroupCounters read(Leaf leaf, Path dir) throws IOException {

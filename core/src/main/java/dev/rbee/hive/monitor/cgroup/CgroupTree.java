@@ -87,22 +87,24 @@ public final class CgroupTree {
         Path leafDir = leaf(cfg.group(), cfg.instance());
         keeper.ensure();
         try (GroupLock g = lockGroup(cfg.group(), true)) {
-            Optional<Leaf> old = tryLock(leafDir);
-            // statx, not Files.isDirectory: that one throws and catches NoSuchFileException for every new leaf
-            if (old.isEmpty() && Libc.inode(leafDir.toString()) >= 0)
-                throw new SpawnException(Step.BUSY, "instance busy: " + cfg.id() + " is owned by " + owner(leafDir));
-            if (old.isPresent()) {
-                try (Leaf o = old.get()) {
-                    if (CgroupFiles.populated(leafDir))
-                        throw new SpawnException(Step.BUSY, "instance busy: " + cfg.id() + " has live processes ("
-                                + pidsOf(leafDir) + ") and no owner (its supervisor died): adopt it (ProcessMonitor.worker)"
-                                + " or stop it (rbee-mon stop " + cfg.id() + ") first");
-                    removeTree(leafDir); // a dead owner's empty leaf: made anew below, without its old limits
+            // The usual claim finds no leaf: its mkdir is the test (no open and statx of a missing path first).
+            if (!CgroupFiles.mkdir(leafDir)) {
+                Optional<Leaf> old = tryLock(leafDir);
+                if (old.isEmpty() && Libc.inode(leafDir.toString()) >= 0)
+                    throw new SpawnException(Step.BUSY, "instance busy: " + cfg.id() + " is owned by " + owner(leafDir));
+                if (old.isPresent()) {
+                    try (Leaf o = old.get()) {
+                        if (CgroupFiles.populated(leafDir))
+                            throw new SpawnException(Step.BUSY, "instance busy: " + cfg.id() + " has live processes ("
+                                    + pidsOf(leafDir) + ") and no owner (its supervisor died): adopt it (ProcessMonitor.worker)"
+                                    + " or stop it (rbee-mon stop " + cfg.id() + ") first");
+                        removeTree(leafDir); // a dead owner's empty leaf: made anew below, without its old limits
+                    }
                 }
+                if (!CgroupFiles.mkdir(leafDir))
+                    throw new SpawnException(Step.BUSY, "instance busy: " + leafDir + " was made by a process that does not take "
+                            + "the group lock");
             }
-            if (!CgroupFiles.mkdir(leafDir))
-                throw new SpawnException(Step.BUSY, "instance busy: " + leafDir + " was made by a process that does not take "
-                        + "the group lock");
             Leaf l = tryLock(leafDir).orElseThrow(() -> new CgroupException(leafDir, "EWOULDBLOCK",
                     "cannot lock the new cgroup " + leafDir + ": locked by " + owner(leafDir)));
             l.madeRoot = g.createdRoot;
@@ -196,8 +198,12 @@ public final class CgroupTree {
     public boolean release(Leaf l) {
         try (l; GroupLock g = lockGroup(l.path().getParent().getFileName().toString(), false)) {
             if (!l.isCurrent()) return true; // removed by someone who ignored our lock: nothing of ours left
-            if (CgroupFiles.populated(l.path())) return false;
-            removeTree(l.path());
+            // rmdir first: it fails (EBUSY) for a populated leaf, so the usual empty one costs no read of cgroup.events
+            int r = Libc.rmdir(l.path().toString());
+            if (r < 0 && -r != Errno.ENOENT) {
+                if (CgroupFiles.populated(l.path())) return false;
+                removeTree(l.path()); // sub-cgroups the worker made
+            }
             if (g != null) g.removeIfEmpty();
             return true;
         } catch (IOException e) {
@@ -351,8 +357,14 @@ public final class CgroupTree {
         for (int attempt = 0; ; attempt++) {
             if (create) {
                 try {
-                    if (keeper.rootIsOurs()) createdRoot |= CgroupFiles.mkdir(root);
-                    CgroupFiles.mkdir(dir);
+                    // The group first: the root is there for every claim but the first (no EEXIST mkdir each time).
+                    int r = Libc.mkdir(dir.toString(), 0755);
+                    if (-r == Errno.ENOENT && keeper.rootIsOurs()) {
+                        createdRoot |= CgroupFiles.mkdir(root);
+                        CgroupFiles.mkdir(dir);
+                    } else if (r < 0 && -r != Errno.EEXIST) {
+                        throw new CgroupException(dir, Libc.errnoName(-r), "cannot create cgroup " + dir + ": " + Libc.errnoName(-r));
+                    }
                 } catch (CgroupException e) {
                     // ENOENT: the root was removed between our two mkdirs (a failed spawn cleaning up): again
                     if (!e.errno().orElse("").equals("ENOENT") || attempt > 100) throw e;
