@@ -46,6 +46,15 @@ final class Reaper {
         REAPER.execute(task);
     }
 
+    /**
+     * Where the end-of-life work runs: right here on the thread that saw the exit, when the exit watcher says
+     * it may block (it handed the watching on: no hand-off to wait for); else on a reaper thread.
+     */
+    private static final java.util.concurrent.Executor END = task -> {
+        if (dev.rbee.hive.monitor.spawn.ExitWatcher.mayBlockHere()) task.run();
+        else REAPER.execute(task);
+    };
+
     /** Runs the end-of-life work for {@code w} when its main process exits. */
     static void follow(Life w, Optional<CgroupTree> tree, Consumer<Life> gone) {
         follow(w, tree, gone, () -> { });
@@ -67,7 +76,7 @@ final class Reaper {
             gone.accept(w);
             if (failure == null) w.report.complete(report);
             else w.report.completeExceptionally(failure);
-        }, REAPER);
+        }, END);
     }
 
     /**

@@ -16,17 +16,29 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
 /**
  * Tells when workers exit, ours and adopted ones alike, without polling: one
- * daemon thread blocks in epoll_wait(2) on one epoll set holding every
+ * thread at a time blocks in epoll_wait(2) on one epoll set holding every
  * watched pidfd (readable once its process exits) and an eventfd that wakes
  * it to start the fallback checks.  A new pidfd is one epoll_ctl(ADD) from
  * the caller's thread, whatever the number already watched (a poll(2) array
  * rebuilt per registration cost O(N) each, O(N^2) to adopt N workers).
  *
+ * <p>The watching moves (leader/follower): the thread that wakes with exits
+ * hands the epoll_wait on to another thread of its pool first, then runs the
+ * exits' callbacks itself, the first one on its own stack, any others of the
+ * same batch on further pool threads.  So the end-of-life work that follows an
+ * exit (the backend's reaper stage) runs on the thread that saw it, already
+ * scheduled, instead of waiting for a hand-off to another thread; and a
+ * callback that blocks delays no other exit.  {@link #mayBlockHere} tells a
+ * callback that it runs on such a thread.
+ *
  * <p>It survives errors: a failed epoll_wait(2) is logged and retried; a
  * pidfd the kernel will not watch (epoll_ctl fails) or reports as broken
  * (EPOLLERR without EPOLLIN) is checked with its fallback condition every
- * 100 ms instead.  Thread-safe: {@link #watch} from any thread; callbacks run
- * on the watcher thread ("rbee-exit-watcher") and must not block.
+ * 100 ms instead (that check runs while watching: it must not block); if no
+ * thread can be started to take the watching over, the callbacks run on the
+ * watching thread, as fallbacks do.  Thread-safe: {@link #watch} from any
+ * thread.  Threads: the one watching is named "rbee-exit-watcher", the others
+ * "rbee-reaper"; they go after 2 s idle.
  */
 public final class ExitWatcher {
     private static final ExitWatcher SHARED = new ExitWatcher();
@@ -39,11 +51,47 @@ public final class ExitWatcher {
     /** The caller's epoll_event for epoll_ctl; guarded by this. */
     private final MemorySegment ctlEvent = Arena.ofAuto().allocate(Libc.EPOLL_EVENT_SIZE, 8);
     private int epfd = -1, wakeFd = -1;
-    private Thread thread;
+    /** Whether a thread is in (or on its way to) the watching loop; guarded by this. */
+    private boolean watching;
     /** epoll_ctl calls made by {@link #watch}: counted so a test can show each add costs one, whatever N. */
     private long ctlCalls;
 
     private ExitWatcher() {}
+
+    /** A pool thread; {@code watching} while it runs the loop, so that callbacks know they may block. */
+    private static final class ExitThread extends Thread {
+        volatile boolean watching;
+
+        ExitThread(Runnable r) {
+            super(r, REAPER_NAME);
+            setDaemon(true);
+        }
+    }
+
+    private static final String WATCHER_NAME = "rbee-exit-watcher", REAPER_NAME = "rbee-reaper";
+    /** Threads come for exits at once and go after 2 s idle: none is kept per worker. */
+    private static final java.util.concurrent.ExecutorService THREADS = new java.util.concurrent.ThreadPoolExecutor(0,
+            Integer.MAX_VALUE, 2, java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.SynchronousQueue<>(),
+            ExitThread::new);
+
+    /**
+     * Whether the current thread runs exit callbacks and has handed the watching on (so it may block: the
+     * end-of-life work can run right here instead of on another thread).
+     */
+    public static boolean mayBlockHere() {
+        return Thread.currentThread() instanceof ExitThread t && !t.watching;
+    }
+
+    /** Runs {@code task} on a pool thread; false if none could be started. */
+    private static boolean submit(Runnable task) {
+        try {
+            THREADS.execute(task);
+            return true;
+        } catch (RuntimeException | OutOfMemoryError e) { // RejectedExecution, or "unable to create native thread"
+            LOG.log(System.Logger.Level.WARNING, "exit watcher: cannot start a thread ({0})", e.toString());
+            return false;
+        }
+    }
 
     public static ExitWatcher shared() {
         return SHARED;
@@ -75,7 +123,7 @@ public final class ExitWatcher {
     }
 
     private void start() {
-        if (thread != null && thread.isAlive()) return;
+        if (watching) return;
         if (epfd < 0) {
             int fd = Libc.epollCreate();
             if (fd < 0) throw new IllegalStateException("epoll_create1: " + Libc.errnoName(-fd));
@@ -91,17 +139,24 @@ public final class ExitWatcher {
             }
             wakeFd = fd;
         }
-        thread = new Thread(this::loop, "rbee-exit-watcher");
-        thread.setDaemon(true);
-        thread.start();
+        watching = true;
+        if (!submit(this::loop)) {
+            watching = false;
+            throw new IllegalStateException("exit watcher: cannot start its thread");
+        }
     }
 
+    /** The watching, on a pool thread, until a batch of exits makes this thread hand it on. */
     private void loop() {
+        ExitThread self = (ExitThread) Thread.currentThread();
+        self.setName(WATCHER_NAME);
+        self.watching = true;
+        List<Entry> due = null;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment counter = arena.allocate(8);
             MemorySegment events = arena.allocate(Libc.EPOLL_EVENT_SIZE * BATCH, 8);
             MemorySegment delEvent = arena.allocate(Libc.EPOLL_EVENT_SIZE, 8);
-            while (true) {
+            while (due == null) {
                 try {
                     boolean polling;
                     synchronized (this) {
@@ -134,9 +189,13 @@ public final class ExitWatcher {
                                 e = null;
                             }
                         }
-                        if (e != null) run(e);
+                        if (e != null) (due == null ? due = new ArrayList<>(2) : due).add(e);
                     }
-                    checkFallback();
+                    due = checkFallback(due);
+                    if (due != null && !handOn()) { // no thread to watch next: the callbacks run here, as before
+                        for (Entry e : due) run(e);
+                        due = null;
+                    }
                 } catch (InterruptedException e) {
                     return;
                 } catch (Throwable t) {
@@ -145,12 +204,30 @@ public final class ExitWatcher {
                 }
             }
         }
+        // No longer watching: this batch's exits, here and on further threads.
+        for (int i = 1; i < due.size(); i++) {
+            Entry e = due.get(i);
+            if (!submit(() -> run(e))) run(e);
+        }
+        run(due.get(0));
     }
 
-    private void checkFallback() {
+    /** Gives the watching to another pool thread; false (and still watching) if none could be started. */
+    private boolean handOn() {
+        ExitThread self = (ExitThread) Thread.currentThread();
+        self.setName(REAPER_NAME); // first: never two threads named the watcher
+        self.watching = false;
+        if (submit(this::loop)) return true;
+        self.setName(WATCHER_NAME);
+        self.watching = true;
+        return false;
+    }
+
+    /** Adds to {@code due} the fallback entries whose condition now holds (checked while watching). */
+    private List<Entry> checkFallback(List<Entry> due) {
         List<Entry> check;
         synchronized (this) {
-            if (fallback.isEmpty()) return;
+            if (fallback.isEmpty()) return due;
             check = new ArrayList<>(fallback);
         }
         for (Entry e : check) {
@@ -164,8 +241,9 @@ public final class ExitWatcher {
             synchronized (this) {
                 fallback.remove(e);
             }
-            run(e);
+            (due == null ? due = new ArrayList<>(2) : due).add(e);
         }
+        return due;
     }
 
     private static void run(Entry e) {

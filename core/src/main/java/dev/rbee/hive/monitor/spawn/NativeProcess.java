@@ -23,7 +23,7 @@ import java.util.concurrent.TimeoutException;
  * it once it has reaped the child.  Without pipes (inherited or logged output)
  * the streams are the JDK's null streams, as for a redirected ProcessBuilder.
  *
- * <p>Thread-safe.  {@link #onExit()} completes on the exit watcher thread.
+ * <p>Thread-safe.  {@link #onExit()} completes on the thread that saw the exit (see {@link ExitWatcher}).
  */
 public final class NativeProcess extends Process {
     private static final int SIGTERM = 15, SIGKILL = 9;
@@ -44,7 +44,7 @@ public final class NativeProcess extends Process {
         this.stdin = stdinFd >= 0 ? new FdStreams.Out(stdinFd) : OutputStream.nullOutputStream();
         this.stdout = stdoutFd >= 0 ? new FdStreams.In(stdoutFd) : InputStream.nullInputStream();
         this.stderr = stderrFd >= 0 ? new FdStreams.In(stderrFd) : InputStream.nullInputStream();
-        // The one watcher thread polls every pidfd; the fallback (a pidfd poll(2) calls broken) asks waitid.
+        // The exit watcher's epoll set holds every pidfd; the fallback (a pidfd epoll calls broken) asks waitid.
         ExitWatcher.shared().watch(pidfd, () -> reap(true), () -> reap(false));
     }
 
@@ -75,7 +75,7 @@ public final class NativeProcess extends Process {
     /**
      * The exit status, read by waitid(P_PIDFD) once the pidfd said the process exited.
      *
-     * @return completes on the exit watcher thread
+     * @return completes on the thread that saw the exit
      */
     public CompletableFuture<ExitStatus> exitStatus() {
         return exit;
@@ -161,7 +161,7 @@ public final class NativeProcess extends Process {
         return pid;
     }
 
-    /** Completes on the exit watcher thread (not the common pool), with this process. */
+    /** Completes on the thread that saw the exit (not the common pool), with this process. */
     @Override
     public CompletableFuture<Process> onExit() {
         return exit.handle((s, t) -> this);

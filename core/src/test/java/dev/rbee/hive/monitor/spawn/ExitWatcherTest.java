@@ -16,7 +16,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * One epoll set for every exit: each watched pidfd costs one epoll_ctl
  * (counted, whatever the number already watched), each exit is told once,
  * in whatever order the processes die, and a pidfd number closed after its
- * exit can be watched again for another process.
+ * exit can be watched again for another process.  A callback runs on a
+ * thread that has handed the watching on, so one that blocks delays no other
+ * exit.
  */
 class ExitWatcherTest {
     static final int N = 100;
@@ -52,6 +54,47 @@ class ExitWatcherTest {
                 for (Process p : ps) p.destroyForcibly().waitFor();
                 for (int fd : fds) Libc.close(fd);
             }
+        }
+    }
+
+    @Test
+    void aCallbackThatBlocksDelaysNoOtherExit() throws Exception {
+        Process first = new ProcessBuilder("/bin/sleep", "100").start(), second = new ProcessBuilder("/bin/sleep", "100").start();
+        int fd1 = Libc.pidfdOpen(first.pid()), fd2 = Libc.pidfdOpen(second.pid());
+        CountDownLatch firstIn = new CountDownLatch(1), release = new CountDownLatch(1), secondTold = new CountDownLatch(1);
+        boolean[] mayBlock = new boolean[2];
+        String[] names = new String[2];
+        try {
+            assertTrue(fd1 >= 0 && fd2 >= 0);
+            ExitWatcher.shared().watch(fd1, () -> {
+                mayBlock[0] = ExitWatcher.mayBlockHere();
+                names[0] = Thread.currentThread().getName();
+                firstIn.countDown();
+                try {
+                    release.await(30, TimeUnit.SECONDS); // blocks, as end-of-life work may (a kill waits up to 5 s)
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, () -> !first.isAlive());
+            ExitWatcher.shared().watch(fd2, () -> {
+                mayBlock[1] = ExitWatcher.mayBlockHere();
+                names[1] = Thread.currentThread().getName();
+                secondTold.countDown();
+            }, () -> !second.isAlive());
+            first.destroyForcibly();
+            assertTrue(firstIn.await(30, TimeUnit.SECONDS), "first exit told");
+            second.destroyForcibly();
+            assertTrue(secondTold.await(30, TimeUnit.SECONDS), "second exit told while the first callback still blocks");
+            assertTrue(release.getCount() == 1, "the first callback was still blocked");
+            assertTrue(mayBlock[0] && mayBlock[1], "callbacks run off the watching thread");
+            assertEquals("rbee-reaper", names[0]);
+            assertTrue(!ExitWatcher.mayBlockHere(), "a caller's thread is no exit thread");
+        } finally {
+            release.countDown();
+            first.destroyForcibly().waitFor();
+            second.destroyForcibly().waitFor();
+            Libc.close(fd1);
+            Libc.close(fd2);
         }
     }
 }
