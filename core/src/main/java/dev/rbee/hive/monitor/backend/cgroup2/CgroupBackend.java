@@ -67,6 +67,16 @@ public final class CgroupBackend implements WorkerBackend {
      */
     @Override
     public List<MonitorConfig> enumerate() throws IOException {
+        return enumerate(c -> false);
+    }
+
+    /**
+     * As {@link #enumerate()}, but the leaves {@code willAdopt} names are listed whether populated or not:
+     * {@link #adoptAll} reads that under the group lock (a free leaf's cgroup.events) or finds no process in
+     * it (an owned one), and an empty leaf adopts as nothing.
+     */
+    @Override
+    public List<MonitorConfig> enumerate(java.util.function.Predicate<MonitorConfig> willAdopt) throws IOException {
         List<MonitorConfig> out = new ArrayList<>();
         Path root = tree.root();
         int rootFd = Libc.open(root.toString(), Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0);
@@ -84,9 +94,11 @@ public final class CgroupBackend implements WorkerBackend {
                     throw new CgroupException(groupDir, Libc.errnoName(-groupFd), "cannot open " + groupDir + ": " + Libc.errnoName(-groupFd));
                 }
                 try {
-                    for (String instance : CgroupFiles.subdirectories(groupFd, groupDir))
-                        if (Names.isValid(instance) && CgroupFiles.populated(groupFd, instance, groupDir))
-                            out.add(new MonitorConfig(group, instance));
+                    for (String instance : CgroupFiles.subdirectories(groupFd, groupDir)) {
+                        if (!Names.isValid(instance)) continue;
+                        MonitorConfig cfg = new MonitorConfig(group, instance);
+                        if (willAdopt.test(cfg) || CgroupFiles.populated(groupFd, instance, groupDir)) out.add(cfg);
+                    }
                 } finally {
                     Libc.close(groupFd);
                 }
