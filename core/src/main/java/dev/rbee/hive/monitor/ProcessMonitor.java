@@ -204,7 +204,9 @@ public final class ProcessMonitor implements AutoCloseable {
      * @throws IOException if the cgroup tree (or the registry) cannot be read
      */
     public List<Worker> workers() throws IOException {
-        List<MonitorConfig> found = impl.enumerate(); // listing needs no lock
+        // Listing needs no lock.  The ids it will adopt are listed without asking whether they hold a live worker
+        // (cgroup2: cgroup.events): the adoption asks that itself, so it is asked once per worker, not twice.
+        List<MonitorConfig> found = impl.enumerate(c -> workers.known(c).isEmpty() && !workers.isSpawning(c.id()));
         // Under this monitor's lock, as worker(): two callers must not both take over one id (the second would
         // find the first's leaf lock and observe).  One batch: the backend takes each group's lock once.
         synchronized (this) {

@@ -19,6 +19,16 @@ public interface WorkerBackend {
     /** The live workers, as group/instance. */
     List<MonitorConfig> enumerate() throws IOException;
 
+    /**
+     * As {@link #enumerate()}, for {@code workers()}: an id for which {@code willAdopt} holds goes on to
+     * {@link #adoptAll}, which finds out again whether it holds a live worker (an id without one adopts as
+     * nothing), so a backend may list it without checking that here; the others are checked as by
+     * {@link #enumerate()}.  By default, {@link #enumerate()}.
+     */
+    default List<MonitorConfig> enumerate(java.util.function.Predicate<MonitorConfig> willAdopt) throws IOException {
+        return enumerate();
+    }
+
     /** A handle on a live worker this monitor did not spawn. */
     Optional<Life> adopt(MonitorConfig cfg) throws IOException;
 

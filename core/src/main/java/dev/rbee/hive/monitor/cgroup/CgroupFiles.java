@@ -3,6 +3,8 @@ package dev.rbee.hive.monitor.cgroup;
 import dev.rbee.hive.monitor.model.CgroupException;
 import dev.rbee.hive.monitor.internal.Errno;
 import dev.rbee.hive.monitor.internal.Libc;
+import dev.rbee.hive.monitor.read.AsciiBuffer;
+import dev.rbee.hive.monitor.read.KeptOpenFile;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -166,5 +168,129 @@ public final class CgroupFiles {
         for (int at = s.indexOf("populated 1"); at >= 0; at = s.indexOf("populated 1", at + 1))
             if ((at == 0 || s.charAt(at - 1) == '\n') && (at + 11 == s.length() || s.charAt(at + 11) == '\n')) return true;
         return false;
+    }
+
+    // Reads relative to a cgroup's open directory (openat): the files of that very cgroup, never of a successor made
+    // at the same path, with a walk of one name instead of the whole path; into this thread's buffer, parsed in place
+    // (no Path, no String per file).  Adopting N workers makes a few of them per worker.
+
+    private static final ThreadLocal<AsciiBuffer> AT_BUFFER = ThreadLocal.withInitial(AsciiBuffer::new);
+    private static final byte[][] POPULATED = AsciiBuffer.names("populated");
+    private static final long[] NO_PIDS = {};
+
+    /**
+     * {@code name} of the cgroup open as {@code dirfd}, read into this thread's buffer; null if the cgroup is
+     * gone (ENODEV, ENOENT: see {@link KeptOpenFile#gone}).  {@code dir} only names it in an error.
+     *
+     * @param wholeInOneRead true for a file made by one show() (cgroup.events); false for
+     *                       cgroup.procs, which comes a page per read
+     */
+    private static AsciiBuffer readAt(int dirfd, String name, Path dir, boolean wholeInOneRead) throws CgroupException {
+        int fd = Libc.openat(dirfd, name, Libc.O_RDONLY | Libc.O_CLOEXEC);
+        if (fd < 0) {
+            if (KeptOpenFile.gone(-fd)) return null;
+            String e = Libc.errnoName(-fd);
+            throw new CgroupException(dir.resolve(name), e, "cannot open " + dir.resolve(name) + ": " + e);
+        }
+        try {
+            AsciiBuffer b = AT_BUFFER.get();
+            int n = KeptOpenFile.readFd(fd, b, wholeInOneRead);
+            if (n >= 0) return b;
+            if (KeptOpenFile.gone(-n)) return null;
+            String e = Libc.errnoName(-n);
+            throw new CgroupException(dir.resolve(name), e, "cannot read " + dir.resolve(name) + ": " + e);
+        } finally {
+            Libc.close(fd);
+        }
+    }
+
+    /** As {@link #populated(Path)}, for the cgroup open as {@code dirfd}; false once it is gone. */
+    public static boolean populated(int dirfd, Path dir) throws IOException {
+        return populated(readAt(dirfd, "cgroup.events", dir, true));
+    }
+
+    /**
+     * As {@link #populated(Path)}, for the sub-cgroup {@code name} of the directory open as {@code parentFd}
+     * (no fd of its own: one openat); false once it is gone, and for an entry that is no directory.
+     */
+    public static boolean populated(int parentFd, String name, Path parent) throws IOException {
+        try {
+            return populated(readAt(parentFd, name + "/cgroup.events", parent, true));
+        } catch (CgroupException e) {
+            if (e.errno().orElse("").equals("ENOTDIR")) return false; // a file of that name, not a cgroup
+            throw e;
+        }
+    }
+
+    private static boolean populated(AsciiBuffer events) {
+        if (events == null) return false;
+        while (events.nextLine())
+            if (events.word(POPULATED) == 0) return events.unsigned() == 1;
+        return false;
+    }
+
+    private static final int DIRENTS_BYTES = 32 * 1024;
+    private static final ThreadLocal<java.lang.foreign.MemorySegment> DIRENTS =
+            ThreadLocal.withInitial(() -> java.lang.foreign.Arena.ofAuto().allocate(DIRENTS_BYTES, 8));
+
+    /**
+     * The names of the sub-directories of the directory open as {@code dirfd} (which must be freshly opened:
+     * getdents64 reads on from its position), sorted.  Types come with the entries (cgroupfs and tmpfs fill
+     * d_type), so no stat per entry; an entry of unknown type is probed with openat(O_DIRECTORY).  Symlinks
+     * are not followed.  {@code dir} only names it in an error.
+     */
+    public static List<String> subdirectories(int dirfd, Path dir) throws CgroupException {
+        java.lang.foreign.MemorySegment buf = DIRENTS.get();
+        List<String> out = new ArrayList<>();
+        byte[] name = new byte[256]; // NAME_MAX + 1
+        while (true) {
+            long n = Libc.getdents64(dirfd, buf);
+            if (n == 0) break;
+            if (n < 0) {
+                if (-n == Errno.EINTR) continue;
+                if (-n == Errno.ENOENT) break; // removed while we listed it
+                String e = Libc.errnoName((int) -n);
+                throw new CgroupException(dir, e, "cannot list " + dir + ": " + e);
+            }
+            for (long at = 0; at < n; ) {
+                int reclen = buf.get(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, at + Libc.DIRENT_RECLEN) & 0xffff;
+                if (reclen <= Libc.DIRENT_NAME || at + reclen > n)
+                    throw new CgroupException(dir, null, "cannot list " + dir + ": getdents64 returned a record of " + reclen + " bytes at " + at + " of " + n);
+                byte type = buf.get(java.lang.foreign.ValueLayout.JAVA_BYTE, at + Libc.DIRENT_TYPE);
+                if (type == Libc.DT_DIR || type == Libc.DT_UNKNOWN) {
+                    int len = 0;
+                    long max = Math.min(reclen - Libc.DIRENT_NAME, name.length);
+                    while (len < max && (name[len] = buf.get(java.lang.foreign.ValueLayout.JAVA_BYTE, at + Libc.DIRENT_NAME + len)) != 0) len++;
+                    boolean dots = len == 1 && name[0] == '.' || len == 2 && name[0] == '.' && name[1] == '.';
+                    String s = new String(name, 0, len, StandardCharsets.UTF_8);
+                    if (!dots && (type == Libc.DT_DIR || isDirectoryAt(dirfd, s))) out.add(s);
+                }
+                at += reclen;
+            }
+        }
+        out.sort(null); // byte order for ASCII names, as the JDK's Path sort
+        return out;
+    }
+
+    private static boolean isDirectoryAt(int dirfd, String name) {
+        int fd = Libc.openat(dirfd, name, Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_NOFOLLOW | Libc.O_CLOEXEC);
+        if (fd < 0) return false;
+        Libc.close(fd);
+        return true;
+    }
+
+    /** The pids cgroup.procs of the cgroup open as {@code dirfd} lists (none once it is gone), in its order. */
+    public static long[] pids(int dirfd, Path dir) throws IOException {
+        AsciiBuffer b = readAt(dirfd, "cgroup.procs", dir, false);
+        if (b == null) return NO_PIDS;
+        long[] out = NO_PIDS;
+        int n = 0;
+        while (b.nextLine()) {
+            long pid = b.unsigned();
+            if (pid == AsciiBuffer.INVALID) continue; // a blank line; the kernel prints one decimal per line
+            if (n == out.length) out = Arrays.copyOf(out, Math.max(4, 2 * n));
+            out[n++] = pid;
+        }
+        return n == out.length ? out : Arrays.copyOf(out, n);
     }
 }

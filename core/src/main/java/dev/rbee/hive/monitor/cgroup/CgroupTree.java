@@ -146,10 +146,12 @@ public final class CgroupTree {
         /** A live worker whose owner is gone: now ours. */
         record Taken(Leaf leaf) implements Takeover {}
         /**
-         * Another live process owns it.  Not named here: naming reads /proc/locks, one line per lock on the
-         * host, and a monitor observing N owned workers would read it N times (O(N^2)); see {@code owner(Path)}.
+         * Another live process owns it: {@code leaf} pins the directory whose lock was found held (an observer's
+         * leaf, opened under the group lock, so it is that very life's and no successor's).  The caller closes
+         * it.  The owner is not named here: naming reads /proc/locks, one line per lock on the host, and a
+         * monitor observing N owned workers would read it N times (O(N^2)); see {@code owner(Path)}.
          */
-        record Owned() implements Takeover {}
+        record Owned(Leaf leaf) implements Takeover {}
         /** No leaf, or an empty one. */
         record None() implements Takeover {}
     }
@@ -168,23 +170,53 @@ public final class CgroupTree {
     public List<Takeover> takeOver(String group, List<String> instances) throws IOException {
         List<Takeover> out = new ArrayList<>(instances.size());
         try (GroupLock g = lockGroup(group, false)) {
+            Path groupDir = g == null ? null : g.dir;
             for (String instance : instances) {
                 if (g == null) {
                     out.add(new Takeover.None());
                     continue;
                 }
-                Path leafDir = leaf(group, instance);
-                Optional<Leaf> l = tryLock(leafDir);
-                if (l.isEmpty())
-                    out.add(Files.isDirectory(leafDir, LinkOption.NOFOLLOW_LINKS) ? new Takeover.Owned() : new Takeover.None());
-                else if (!CgroupFiles.populated(leafDir)) {
-                    l.get().close();
+                // openat on the locked group's fd: the leaf of the very group we hold, one name to walk; the same
+                // fd is the owner's lock, or the observer's pin (one open either way, no second path lookup).
+                int fd = Libc.openat(g.fd, instance, Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_NOFOLLOW | Libc.O_CLOEXEC);
+                if (fd < 0) {
+                    if (-fd == Errno.ENOENT) {
+                        out.add(new Takeover.None());
+                        continue;
+                    }
+                    Path leafDir = groupDir.resolve(instance);
+                    throw new CgroupException(leafDir, Libc.errnoName(-fd), "cannot open cgroup " + leafDir + ": " + Libc.errnoName(-fd));
+                }
+                int r = Libc.flock(fd, Libc.LOCK_EX | Libc.LOCK_NB);
+                if (r < 0 && -r != Errno.EAGAIN) {
+                    Libc.close(fd);
+                    Path leafDir = groupDir.resolve(instance);
+                    throw new CgroupException(leafDir, Libc.errnoName(-r), "cannot flock " + leafDir + ": " + Libc.errnoName(-r));
+                }
+                Leaf l = new Leaf(groupDir.resolve(instance), Libc.inode(fd), fd, r == 0);
+                if (!l.owner()) {
+                    out.add(new Takeover.Owned(l));
+                    continue;
+                }
+                boolean populated;
+                try {
+                    populated = CgroupFiles.populated(fd, l.path());
+                } catch (IOException | RuntimeException e) {
+                    l.close();
+                    throw e;
+                }
+                if (populated) out.add(new Takeover.Taken(l));
+                else {
+                    l.close(); // a dead owner's empty leaf: not a worker; cleanup removes it
                     out.add(new Takeover.None());
-                } else out.add(new Takeover.Taken(l.get()));
+                }
             }
             return out;
         } catch (IOException | RuntimeException e) {
-            for (Takeover t : out) if (t instanceof Takeover.Taken taken) taken.leaf().close();
+            for (Takeover t : out) {
+                if (t instanceof Takeover.Taken taken) taken.leaf().close();
+                else if (t instanceof Takeover.Owned owned) owned.leaf().close();
+            }
             throw e;
         }
     }

@@ -58,6 +58,7 @@ public final class Libc {
     private static final MethodHandle GETXATTR = errnoCall("getxattr",
             FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG));
     private static final MethodHandle RMDIR = errnoCall("rmdir", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    private static final MethodHandle READLINK = errnoCall("readlink", FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG));
     private static final MethodHandle KILL = errnoCall("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle SYSCALL4 = errnoCall("syscall",
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
@@ -116,6 +117,8 @@ public final class Libc {
         static final int PATH = 4096, BYTES = 256;
         private static final ThreadLocal<Scratch> OF_THREAD = ThreadLocal.withInitial(Scratch::new);
         final MemorySegment state, path, statx, bytes;
+        /** readlink's target, made on first use (few threads read links). */
+        private MemorySegment link;
 
         private Scratch() {
             Arena a = Arena.ofAuto(); // freed with the thread's Scratch
@@ -127,6 +130,11 @@ public final class Libc {
 
         static Scratch get() {
             return OF_THREAD.get();
+        }
+
+        MemorySegment link() {
+            if (link == null) link = Arena.ofAuto().allocate(PATH);
+            return link;
         }
 
         /** {@code s} NUL-terminated in the path buffer (ASCII char by char; others through UTF-8 bytes). */
@@ -300,6 +308,24 @@ public final class Libc {
     /** The inode number of {@code path} (symlinks not followed); or -errno (-ENOENT once removed). */
     public static long inode(String path) {
         return statxIno(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW);
+    }
+
+    /**
+     * The link count of an open fd (statx STATX_NLINK): for a directory on cgroupfs, tmpfs and ext4, 2 + its
+     * subdirectories (so 2 says "no sub-cgroup" without reading cgroup.stat); -1 on any failure or where the
+     * file system does not report it.
+     */
+    public static long linkCount(int fd) {
+        Scratch sc = Scratch.get();
+        MemorySegment st = sc.state;
+        try {
+            MemorySegment buf = sc.statx;
+            int r = (int) STATX.invokeExact(st, fd, sc.string(""), AT_EMPTY_PATH, 0x4 /* STATX_NLINK */, buf);
+            if (r != 0 || (buf.get(JAVA_INT, 0) & 0x4) == 0) return -1;
+            return Integer.toUnsignedLong(buf.get(JAVA_INT, 16)); // stx_nlink
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
     }
 
     /** struct statx is the same on every architecture: stx_ino is the u64 at offset 32 of 256 bytes. */
@@ -498,6 +524,42 @@ public final class Libc {
         } catch (Throwable t) {
             throw rethrow(t);
         }
+    }
+
+    /**
+     * readlink(2) of {@code path} (e.g. /proc/PID/exe) into {@code into}, through this thread's native buffer: no
+     * JDK Path, no String, no exception for a process that has exited.
+     *
+     * @return the target's length in bytes (at most {@code into.length}, cut there), or -errno (ENOENT: gone)
+     */
+    public static int readlink(String path, byte[] into) {
+        Scratch sc = Scratch.get();
+        MemorySegment st = sc.state, buf = sc.link();
+        try {
+            long r = (long) READLINK.invokeExact(st, sc.string(path), buf, (long) Scratch.PATH);
+            if (r < 0) return -errnoOf(st);
+            int n = (int) Math.min(r, into.length);
+            MemorySegment.copy(buf, JAVA_BYTE_LAYOUT, 0, into, 0, n);
+            return n;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static final long SYS_GETDENTS64 = AARCH64 ? 61 : 217;
+    /** struct linux_dirent64: d_ino (8), d_off (8), d_reclen (2), d_type (1), d_name (NUL-terminated). */
+    public static final int DIRENT_RECLEN = 16, DIRENT_TYPE = 18, DIRENT_NAME = 19;
+    public static final byte DT_UNKNOWN = 0, DT_DIR = 4;
+
+    /**
+     * getdents64(2): the next entries of the directory open as {@code fd} into {@code buf} (native), each with
+     * its type, so that telling directories from files needs no stat per entry.
+     *
+     * @return the bytes filled (0 at the end), or -errno
+     */
+    public static long getdents64(int fd, MemorySegment buf) {
+        if (!buf.isNative()) throw new IllegalArgumentException("getdents64 needs native memory: " + buf);
+        return syscall(SYS_GETDENTS64, fd, buf.address(), buf.byteSize(), 0);
     }
 
     /** rmdir(2); returns 0 or -errno. */
