@@ -64,6 +64,8 @@ public final class WorkerSeries implements AutoCloseable {
     private long mainPid = -1;
     private Optional<Instant> mainStart = Optional.empty();
     private Optional<String> model = Optional.empty();
+    /** Whether {@link #model} is the main process's (false while its command line could not be read yet). */
+    private boolean modelRead;
 
     /** @param alpha EMA weight of the newest rate (1 = no smoothing) */
     public WorkerSeries(String group, String instance, Path leaf, double alpha) throws IOException {
@@ -249,11 +251,16 @@ public final class WorkerSeries implements AutoCloseable {
 
     /** The main process is the oldest in the cgroup; re-found (and its cmdline read) only when it changes. */
     private void refreshMain(List<Long> pids) {
-        for (int i = 0; i < current.pidCount(); i++) if (current.pid(i) == mainPid) return;
+        for (int i = 0; i < current.pidCount(); i++) {
+            if (current.pid(i) != mainPid) continue;
+            if (!modelRead) readModel();
+            return;
+        }
         if (reader.mainPid().isPresent()) { // the portable backend knows it without /proc
             mainPid = reader.mainPid().getAsLong();
             mainStart = reader.mainStart();
             model = ProcessHandle.of(mainPid).flatMap(h -> h.info().arguments()).flatMap(WorkerSeries::modelIn);
+            modelRead = true; // what the platform tells, once
             return;
         }
         Optional<ProcStat> oldest = Optional.empty();
@@ -263,14 +270,25 @@ public final class WorkerSeries implements AutoCloseable {
         }
         mainPid = oldest.map(ProcStat::pid).orElse(pids.isEmpty() ? -1 : pids.get(0));
         mainStart = oldest.map(ProcStat::startedAt);
-        model = modelOf(mainPid);
+        readModel();
     }
 
-    /** The argument after "--model" (or the value of "--model=X") in /proc/PID/cmdline. */
-    static Optional<String> modelOf(long pid) {
+    /**
+     * The model from the main process's command line.  An empty /proc/PID/cmdline is read again at the next
+     * sample: a process in execve has released its parent (vfork) before the kernel sets the new argv's place
+     * in its memory, and a sample in between reads nothing (a spawn that returned at once, then sampled).
+     */
+    private void readModel() {
+        Optional<String[]> argv = cmdline(mainPid);
+        modelRead = argv.isPresent();
+        model = argv.flatMap(WorkerSeries::modelIn);
+    }
+
+    /** /proc/PID/cmdline split at its NULs; empty if it cannot be read or is empty (exiting, or in execve). */
+    private static Optional<String[]> cmdline(long pid) {
         try {
             byte[] raw = Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline"));
-            return modelIn(new String(raw, StandardCharsets.UTF_8).split("\0"));
+            return raw.length == 0 ? Optional.empty() : Optional.of(new String(raw, StandardCharsets.UTF_8).split("\0"));
         } catch (IOException | RuntimeException e) {
             return Optional.empty();
         }
