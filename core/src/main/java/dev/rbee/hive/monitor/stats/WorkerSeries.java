@@ -64,8 +64,10 @@ public final class WorkerSeries implements AutoCloseable {
     private long mainPid = -1;
     private Optional<Instant> mainStart = Optional.empty();
     private Optional<String> model = Optional.empty();
-    /** Whether {@link #model} is the main process's (false while its command line could not be read yet). */
+    /** Whether {@link #model} is final for this main process (false while its command line read empty). */
     private boolean modelRead;
+    /** Reads of an empty command line left for this main process (each one allocates: a few, not every sample). */
+    private int emptyCmdlineRetries;
 
     /** @param alpha EMA weight of the newest rate (1 = no smoothing) */
     public WorkerSeries(String group, String instance, Path leaf, double alpha) throws IOException {
@@ -270,6 +272,8 @@ public final class WorkerSeries implements AutoCloseable {
         }
         mainPid = oldest.map(ProcStat::pid).orElse(pids.isEmpty() ? -1 : pids.get(0));
         mainStart = oldest.map(ProcStat::startedAt);
+        modelRead = false;
+        emptyCmdlineRetries = 3;
         readModel();
     }
 
@@ -280,15 +284,17 @@ public final class WorkerSeries implements AutoCloseable {
      */
     private void readModel() {
         Optional<String[]> argv = cmdline(mainPid);
-        modelRead = argv.isPresent();
-        model = argv.flatMap(WorkerSeries::modelIn);
+        model = argv.flatMap(a -> a.length == 0 ? Optional.empty() : modelIn(a));
+        // read, unreadable (gone, not ours to see), or empty too often (a zombie's is empty for good): final
+        modelRead = argv.isEmpty() || argv.get().length > 0 || --emptyCmdlineRetries == 0;
+        if (modelRead) emptyCmdlineRetries = 0;
     }
 
-    /** /proc/PID/cmdline split at its NULs; empty if it cannot be read or is empty (exiting, or in execve). */
+    /** /proc/PID/cmdline split at its NULs (no element when it is empty: exiting, or in execve); empty if unreadable. */
     private static Optional<String[]> cmdline(long pid) {
         try {
             byte[] raw = Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline"));
-            return raw.length == 0 ? Optional.empty() : Optional.of(new String(raw, StandardCharsets.UTF_8).split("\0"));
+            return Optional.of(raw.length == 0 ? new String[0] : new String(raw, StandardCharsets.UTF_8).split("\0"));
         } catch (IOException | RuntimeException e) {
             return Optional.empty();
         }
