@@ -27,7 +27,8 @@
  * included) also reads each SLOW_LIST file the way the slow tier does: its
  * directory opened (O_DIRECTORY), the file opened relative to it (openat),
  * read, closed, and the directory closed once its consecutive files are done.
- * The mean ns/op is then the amortized cost of one round.
+ * The mean ns/op is then the amortized cost of one round: every timed round
+ * runs a whole number of N-op cycles, at least SECONDS.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -138,6 +139,9 @@ static long op_sample_open_read_close(void *ctx)
 static volatile long sink;
 /* ops between two clock reads: many cheap ones, or one whole round (-l) */
 static int batch = 64;
+/* a timed round ends on a multiple of this many ops: with -s, whole N-op cycles, so that the
+ * mean carries exactly one slow read per N rounds however few rounds fit in SECONDS */
+static long whole = 1;
 
 /* ns per op of one round of about `seconds`; *cpu gets the CPU ns per op. */
 static double one_round(op_fn op, void *ctx, double seconds, double *cpu)
@@ -148,7 +152,7 @@ static double one_round(op_fn op, void *ctx, double seconds, double *cpu)
         for (int i = 0; i < batch; i++) sink += op(ctx);
         ops += batch;
         t = now_ns();
-    } while (t < end);
+    } while (t < end || ops % whole != 0);
     *cpu = (cpu_ns() - c0) / (double)ops;
     return (t - start) / (double)ops;
 }
@@ -157,7 +161,10 @@ static struct result measure(op_fn op, void *ctx)
 {
     struct result r = { 0, 1e300, 0, 0 };
     double cpu;
+    long cycle = whole;
+    whole = 1; /* the warm-up needs no whole cycles */
     one_round(op, ctx, round_seconds, &cpu); /* warm-up: caches, page tables, cpufreq */
+    whole = cycle;
     for (int i = 0; i < rounds; i++) {
         double ns = one_round(op, ctx, round_seconds, &cpu);
         r.cpu += cpu / rounds;
@@ -280,6 +287,7 @@ static int round_floor(const char *list, const char *slow, int every)
         load_slow(slow, every);
         round_fast = m;
         printf("\"slow_files\": %d, \"slow_every\": %d, ", round_slow.n, every);
+        whole = every;
         print_result("pread", measure(op_tiered_round, NULL));
     } else {
         print_result("pread", measure(op_sample_pread, &m));

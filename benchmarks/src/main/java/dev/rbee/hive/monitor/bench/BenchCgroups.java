@@ -90,6 +90,24 @@ public final class BenchCgroups implements AutoCloseable {
     }
 
     /**
+     * One sleeping process in each of {@code cgroups}, started by one shell that stays their
+     * parent (a JVM spawn each costs a tenth of a second under emulation: make bench-vm's 1000
+     * leaves).  {@link #close} kills the sleepers (the subtree's cgroup.kill, while the shell
+     * still reaps them), then the shell.
+     */
+    public void sleepersIn(List<Path> cgroups) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of("sh", "-c",
+                "for d; do sleep 86400 </dev/null >/dev/null 2>&1 & echo $! > \"$d/cgroup.procs\" || exit 1; done; echo started; wait", "sh"));
+        for (Path c : cgroups) cmd.add(c.toString());
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        sleepers.add(p);
+        String line = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream())).readLine();
+        if (!"started".equals(line))
+            throw new IOException("sleepers for " + cgroups.size() + " cgroups under " + root + " did not start (sh exit "
+                    + (p.isAlive() ? "none yet" : p.exitValue()) + ")");
+    }
+
+    /**
      * A copy of the pure-v2 fixture in /dev/shm (tmpfs): every stats file
      * present, with the content of a worker on a pure cgroup v2 host.
      */
@@ -138,6 +156,8 @@ public final class BenchCgroups implements AutoCloseable {
         } catch (IllegalStateException shuttingDown) {
             // called from the hook itself
         }
+        // the subtree's processes first, while their parents (this JVM, sleepersIn's shell) still reap them
+        killAll(root);
         for (Process p : sleepers) p.destroyForcibly();
         for (Process p : sleepers) {
             try {
@@ -165,6 +185,17 @@ public final class BenchCgroups implements AutoCloseable {
      */
     static void removeTree(Path top) throws IOException {
         if (!Files.isDirectory(top, LinkOption.NOFOLLOW_LINKS)) return;
+        killAll(top);
+        List<Path> dirs;
+        try (Stream<Path> s = Files.walk(top)) {
+            dirs = s.filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS))
+                    .sorted(Comparator.comparingInt(Path::getNameCount).reversed()).toList();
+        }
+        for (Path d : dirs) rmdir(d);
+    }
+
+    /** SIGKILL to every process in the subtree {@code top} (cgroup.kill), where the kernel has it. */
+    private static void killAll(Path top) {
         Path kill = top.resolve("cgroup.kill");
         if (Files.exists(kill)) {
             try {
@@ -173,12 +204,6 @@ public final class BenchCgroups implements AutoCloseable {
                 // no cgroup.kill support: the sleepers were killed by pid
             }
         }
-        List<Path> dirs;
-        try (Stream<Path> s = Files.walk(top)) {
-            dirs = s.filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS))
-                    .sorted(Comparator.comparingInt(Path::getNameCount).reversed()).toList();
-        }
-        for (Path d : dirs) rmdir(d);
     }
 
     static void rmdir(Path dir) throws IOException {

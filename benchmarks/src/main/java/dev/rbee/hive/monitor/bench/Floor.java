@@ -119,104 +119,183 @@ public final class Floor {
         int n = HEARTBEAT_WORKERS;
         out.put("workers", n);
         out.put("slow_every", dev.rbee.hive.monitor.stats.StatsCollector.SLOW_EVERY);
+        double secs = Double.parseDouble(seconds);
+        int reps = Integer.parseInt(rounds);
         try (BenchCgroups cgroups = BenchCgroups.create()) {
-            Path tree = cgroups.tmpfsTree(n);
-            List<Path> leaves = new dev.rbee.hive.monitor.cgroup.CgroupTree(tree).leaves();
-            List<String> fast = new ArrayList<>(), slow = new ArrayList<>();
-            for (Path leaf : leaves) {
-                for (String f : dev.rbee.hive.monitor.stats.CgroupReader.fastFileNames())
-                    if (Files.exists(leaf.resolve(f))) fast.add(leaf.resolve(f).toString());
-                fast.add(leaf.resolve("cgroup.procs").toString());
-                for (String f : dev.rbee.hive.monitor.stats.CgroupReader.slowFileNames())
-                    if (Files.exists(leaf.resolve(f))) slow.add(leaf.resolve(f).toString());
-            }
-            Path fastList = Files.createTempFile("heartbeat-fast", ".list"), slowList = Files.createTempFile("heartbeat-slow", ".list");
-            try {
-                Files.write(fastList, fast);
-                Files.write(slowList, slow);
-                List<String> cmd = List.of(bin.toString(), "-t", seconds, "-r", rounds, "-l", fastList.toString(),
-                        "-s", slowList.toString(), "-e", Integer.toString(dev.rbee.hive.monitor.stats.StatsCollector.SLOW_EVERY));
-                System.out.println("# C floor, tiered heartbeat round: " + fast.size() + " fast + " + slow.size()
-                        + " slow files of " + n + " workers");
-                // C and Java alternate, three times each, and the least CPU time of each is the figure: on a
-                // shared machine the state changes within seconds, and the least time is the least disturbed one
-                var tr0 = new dev.rbee.hive.monitor.cgroup.CgroupTree(tree);
-                double secs = Double.parseDouble(seconds);
-                int reps = Integer.parseInt(rounds);
-                com.fasterxml.jackson.databind.node.ArrayNode cs = out.putArray("c_rounds"), js = out.putArray("java_rounds");
-                JsonNode bestC = null;
-                ObjectNode bestJ = null;
-                for (int alt = 0; alt < 3; alt++) {
-                    Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-                    String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-                    if (p.waitFor() != 0) throw new IOException(bin + " -l -s failed (exit " + p.exitValue() + ")");
-                    System.out.print(text);
-                    JsonNode c = json.readTree(text).path("round");
-                    cs.add(c);
-                    if (bestC == null || c.path("pread").path("cpu_ns_per_op").asDouble() < bestC.path("pread").path("cpu_ns_per_op").asDouble())
-                        bestC = c;
-                    ObjectNode j = javaRounds(json, tr0, dev.rbee.hive.monitor.stats.StatsCollector.SLOW_EVERY, n, secs, reps);
-                    js.add(j);
-                    if (bestJ == null || j.path("cpu_ns_per_op").asDouble() < bestJ.path("cpu_ns_per_op").asDouble()) bestJ = j;
-                }
-                out.set("c_round", bestC);
-                out.set("java_round", bestJ);
-                // the C floor of the fast tier alone (what 9 rounds in 10 read)
-                Process p = new ProcessBuilder(bin.toString(), "-t", seconds, "-r", rounds, "-l", fastList.toString())
-                        .redirectError(ProcessBuilder.Redirect.INHERIT).start();
-                String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-                if (p.waitFor() != 0) throw new IOException(bin + " -l failed (exit " + p.exitValue() + ")");
-                out.set("c_fast_round", json.readTree(text).path("round"));
-            } finally {
-                Files.deleteIfExists(fastList);
-                Files.deleteIfExists(slowList);
-            }
-
+            var tree = new dev.rbee.hive.monitor.cgroup.CgroupTree(cgroups.tmpfsTree(n));
+            sideBySide(json, bin, tree, n, secs, reps, 3, true, out);
             // The Java round over the same tree with the fast tier only, and with every file every round
-            var tr0 = new dev.rbee.hive.monitor.cgroup.CgroupTree(tree);
-            double secs = Double.parseDouble(seconds);
-            int reps = Integer.parseInt(rounds);
-            out.set("java_fast_round", javaRounds(json, tr0, Integer.MAX_VALUE, n, secs, reps));
-            out.set("java_full_round", javaRounds(json, tr0, 1, n, secs, reps));
-
-            var mem = java.lang.management.ManagementFactory.getMemoryMXBean();
-            var direct = java.lang.management.ManagementFactory.getPlatformMXBeans(java.lang.management.BufferPoolMXBean.class)
-                    .stream().filter(b -> b.getName().equals("direct")).findFirst().orElseThrow();
-            int fds0 = openFds();
-            long heap0 = usedHeapAfterGc(mem), direct0 = direct.getMemoryUsed();
-            var tr = new dev.rbee.hive.monitor.cgroup.CgroupTree(tree);
-            try (var monitor = new dev.rbee.hive.monitor.stats.StatsCollector(tr, 1.0, Optional.empty())) {
-                for (int i = 0; i < 3; i++) monitor.collect(w -> true);
-                long heap1 = usedHeapAfterGc(mem), direct1 = direct.getMemoryUsed();
-                int fds1 = openFds();
-                try (var sampler = new dev.rbee.hive.monitor.stats.StatsCollector(tr, 1.0, Optional.empty())) {
-                    for (int i = 0; i < 3; i++) sampler.collect(w -> true);
-                    int fds2 = openFds();
-                    out.put("fds_one_reader", fds1 - fds0);
-                    out.put("fds_two_readers", fds2 - fds0);
-                    out.put("fds_per_worker", (double) (fds2 - fds0) / n);
-                }
-                out.put("heap_bytes_per_worker", (double) (heap1 - heap0) / n);
-                out.put("direct_bytes_per_worker", (double) (direct1 - direct0) / n);
-            }
+            out.set("java_fast_round", javaRounds(json, tree, Integer.MAX_VALUE, n, secs, reps));
+            out.set("java_full_round", javaRounds(json, tree, 1, n, secs, reps));
+            resources(tree, n, out);
         }
         // per-worker CPU time of the tiered round as the hive grows (flatness), where the fd limit allows
         ObjectNode flat = out.putObject("per_worker");
         long hard = dev.rbee.hive.monitor.internal.FdBudget.raise().hard();
         for (int size : new int[] {10, 100, 1000, 4000, 10_000}) {
-            long need = (long) size * dev.rbee.hive.monitor.internal.FdBudget.PER_WORKER + dev.rbee.hive.monitor.internal.FdBudget.RESERVE;
-            if (need > hard) {
-                flat.put(Integer.toString(size), "not run: needs " + need + " fds, hard limit " + hard);
+            String why = fdShortfall(size, hard);
+            if (why != null) {
+                flat.put(Integer.toString(size), why);
                 continue;
             }
             try (BenchCgroups cgroups = BenchCgroups.create()) {
                 var t = new dev.rbee.hive.monitor.cgroup.CgroupTree(cgroups.tmpfsTree(size));
-                flat.set(Integer.toString(size), javaRounds(json, t, dev.rbee.hive.monitor.stats.StatsCollector.SLOW_EVERY, size,
-                        Double.parseDouble(seconds), Integer.parseInt(rounds)));
+                flat.set(Integer.toString(size), javaRounds(json, t, dev.rbee.hive.monitor.stats.StatsCollector.SLOW_EVERY, size, secs, reps));
             }
         }
         System.out.println("# heartbeat resources: " + out);
         return out;
+    }
+
+    /** Why {@code workers} cannot be sampled under the fd hard limit {@code hard} ("not run: ..."), or null when they can. */
+    static String fdShortfall(int workers, long hard) {
+        long need = (long) workers * dev.rbee.hive.monitor.internal.FdBudget.PER_WORKER + dev.rbee.hive.monitor.internal.FdBudget.RESERVE;
+        return need > hard ? "not run: needs " + need + " fds, hard limit " + hard : null;
+    }
+
+    /**
+     * The tiered round's C floor and ours over the same {@code n} leaves of {@code tree}
+     * ({@link Tiered}), {@code alternations} times each, alternating; with {@code fastFloor} also
+     * c_fast_round, the C floor of the fast tier alone (what 9 rounds in 10 read).
+     */
+    static void sideBySide(ObjectMapper json, Path bin, dev.rbee.hive.monitor.cgroup.CgroupTree tree, int n, double secs, int reps,
+                           int alternations, boolean fastFloor, ObjectNode out) throws Exception {
+        try (Tiered t = new Tiered(bin, tree, n, secs, reps, out)) {
+            for (int alt = 0; alt < alternations; alt++) t.alternate(json);
+            if (fastFloor) t.fastFloor(json);
+        }
+    }
+
+    /**
+     * One tree's side by side: the C program does the collector's reads ({@code pread-floor -l FAST
+     * -s SLOW -e N}: every fast-tier file and cgroup.procs kept open and pread each round, the slow
+     * tier's files opened relative to their directory, read and closed every Nth round), and
+     * {@link #javaRounds} measures one collector, open for all alternations (as the monitor's stays
+     * open while C runs).  Each {@link #alternate} adds one run of each to {@code out}'s c_rounds and
+     * java_rounds and keeps the least CPU time of each as c_round and java_round: on a shared machine
+     * the state changes within seconds, and the least time is the least disturbed one.
+     */
+    static final class Tiered implements AutoCloseable {
+        private final int n;
+        private final double secs;
+        private final int reps;
+        private final Path bin, fastList, slowList;
+        private final ObjectNode out;
+        private final dev.rbee.hive.monitor.stats.StatsCollector collector;
+
+        Tiered(Path bin, dev.rbee.hive.monitor.cgroup.CgroupTree tree, int n, double secs, int reps, ObjectNode out) throws IOException {
+            this.bin = bin;
+            this.n = n;
+            this.secs = secs;
+            this.reps = reps;
+            this.out = out;
+            long t0 = System.nanoTime();
+            List<String> fast = new ArrayList<>(), slow = new ArrayList<>();
+            for (Path leaf : tree.leaves()) {
+                // one listing per leaf, not a stat per file: 140 000 stats take half a minute under emulation (bench-vm)
+                String[] names = leaf.toFile().list();
+                if (names == null) throw new IOException("cannot list " + leaf);
+                java.util.Set<String> present = java.util.Set.of(names);
+                for (String f : dev.rbee.hive.monitor.stats.CgroupReader.fastFileNames())
+                    if (present.contains(f)) fast.add(leaf.resolve(f).toString());
+                fast.add(leaf.resolve("cgroup.procs").toString());
+                for (String f : dev.rbee.hive.monitor.stats.CgroupReader.slowFileNames())
+                    if (present.contains(f)) slow.add(leaf.resolve(f).toString());
+            }
+            Path f = null, sl = null;
+            try {
+                f = Files.createTempFile("heartbeat-fast", ".list");
+                sl = Files.createTempFile("heartbeat-slow", ".list");
+                Files.write(f, fast);
+                Files.write(sl, slow);
+            } catch (IOException | RuntimeException e) {
+                if (f != null) Files.deleteIfExists(f);
+                if (sl != null) Files.deleteIfExists(sl);
+                throw e;
+            }
+            fastList = f;
+            slowList = sl;
+            System.out.println("# C floor, tiered heartbeat round: " + fast.size() + " fast + " + slow.size()
+                    + " slow files of " + n + " workers (listed in " + (System.nanoTime() - t0) / 1_000_000 + " ms)");
+            out.putArray("c_rounds");
+            out.putArray("java_rounds");
+            collector = collector(tree, dev.rbee.hive.monitor.stats.StatsCollector.SLOW_EVERY);
+        }
+
+        int workers() {
+            return n;
+        }
+
+        private List<String> cmd(boolean tiered) {
+            List<String> cmd = new ArrayList<>(List.of(bin.toString(), "-t", Double.toString(secs), "-r", Integer.toString(reps),
+                    "-l", fastList.toString()));
+            if (tiered) cmd.addAll(List.of("-s", slowList.toString(), "-e", Integer.toString(dev.rbee.hive.monitor.stats.StatsCollector.SLOW_EVERY)));
+            return cmd;
+        }
+
+        void alternate(ObjectMapper json) throws Exception {
+            JsonNode c = runC(json, cmd(true)).path("round");
+            ((com.fasterxml.jackson.databind.node.ArrayNode) out.get("c_rounds")).add(c);
+            if (!out.has("c_round") || cpu(c.path("pread")) < cpu(out.path("c_round").path("pread"))) out.set("c_round", c);
+            ObjectNode j = javaRounds(json, collector, dev.rbee.hive.monitor.stats.StatsCollector.SLOW_EVERY, n, secs, reps);
+            ((com.fasterxml.jackson.databind.node.ArrayNode) out.get("java_rounds")).add(j);
+            if (!out.has("java_round") || cpu(j) < cpu(out.path("java_round"))) out.set("java_round", j);
+        }
+
+        void fastFloor(ObjectMapper json) throws Exception {
+            out.set("c_fast_round", runC(json, cmd(false)).path("round"));
+        }
+
+        private static double cpu(JsonNode r) {
+            return r.path("cpu_ns_per_op").asDouble();
+        }
+
+        @Override
+        public void close() throws IOException {
+            try {
+                collector.close();
+            } finally {
+                Files.deleteIfExists(fastList);
+                Files.deleteIfExists(slowList);
+            }
+        }
+    }
+
+    /** Runs pread-floor ({@code cmd}), echoes and returns its JSON; a failure names the command and its exit status. */
+    static JsonNode runC(ObjectMapper json, List<String> cmd) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (p.waitFor() != 0) throw new IOException(String.join(" ", cmd) + " failed (exit " + p.exitValue() + ")");
+        System.out.print(text);
+        return json.readTree(text);
+    }
+
+    /**
+     * Into {@code out}: fds held while two collectors (the monitor's and a Sampler's) sample the
+     * {@code n} leaves of {@code tree} (the shared files counted in /proc/self/fd; fds_one_reader,
+     * fds_two_readers, fds_per_worker), and the heap retained per worker by one collector after its
+     * rounds (MemoryMXBean after GC, results dropped) and the native memory of its readers.
+     */
+    static void resources(dev.rbee.hive.monitor.cgroup.CgroupTree tree, int n, ObjectNode out) throws IOException, InterruptedException {
+        var mem = java.lang.management.ManagementFactory.getMemoryMXBean();
+        var direct = java.lang.management.ManagementFactory.getPlatformMXBeans(java.lang.management.BufferPoolMXBean.class)
+                .stream().filter(b -> b.getName().equals("direct")).findFirst().orElseThrow();
+        int fds0 = openFds();
+        long heap0 = usedHeapAfterGc(mem), direct0 = direct.getMemoryUsed();
+        try (var monitor = new dev.rbee.hive.monitor.stats.StatsCollector(tree, 1.0, Optional.empty())) {
+            for (int i = 0; i < 3; i++) monitor.collect(w -> true);
+            long heap1 = usedHeapAfterGc(mem), direct1 = direct.getMemoryUsed();
+            int fds1 = openFds();
+            try (var sampler = new dev.rbee.hive.monitor.stats.StatsCollector(tree, 1.0, Optional.empty())) {
+                for (int i = 0; i < 3; i++) sampler.collect(w -> true);
+                int fds2 = openFds();
+                out.put("fds_one_reader", fds1 - fds0);
+                out.put("fds_two_readers", fds2 - fds0);
+                out.put("fds_per_worker", (double) (fds2 - fds0) / n);
+            }
+            out.put("heap_bytes_per_worker", (double) (heap1 - heap0) / n);
+            out.put("direct_bytes_per_worker", (double) (direct1 - direct0) / n);
+        }
     }
 
     /**
@@ -227,30 +306,41 @@ public final class Floor {
      */
     static ObjectNode javaRounds(ObjectMapper json, dev.rbee.hive.monitor.cgroup.CgroupTree tree, int slowEvery, int n,
                                  double secs, int reps) throws IOException {
-        var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
-        try (var c = new dev.rbee.hive.monitor.stats.StatsCollector(dev.rbee.hive.monitor.stats.Discovery.leaves(tree), 1.0,
-                Optional.empty(), slowEvery)) {
-            long warmEnd = System.nanoTime() + (long) (Math.max(1, secs * 2) * 1e9);
-            while (System.nanoTime() < warmEnd || c.collect(w -> true).size() != n) c.collect(w -> true);
-            long rounds = 0, sink = 0;
-            long w0 = System.nanoTime(), c0 = mx.getCurrentThreadCpuTime(), a0 = mx.getCurrentThreadAllocatedBytes();
-            long end = w0 + (long) (secs * reps * 1e9);
-            do {
-                sink += c.collect(w -> true).size();
-                rounds++;
-            } while (System.nanoTime() < end || rounds % Math.max(1, Math.min(slowEvery, 100)) != 0);
-            long w1 = System.nanoTime(), c1 = mx.getCurrentThreadCpuTime(), a1 = mx.getCurrentThreadAllocatedBytes();
-            if (sink != rounds * n) throw new IllegalStateException("a round missed workers: " + sink + " / " + rounds * n);
-            ObjectNode r = json.createObjectNode();
-            r.put("workers", n);
-            r.put("slow_every", slowEvery);
-            r.put("rounds", rounds);
-            r.put("wall_ns_per_op", (double) (w1 - w0) / rounds);
-            r.put("cpu_ns_per_op", (double) (c1 - c0) / rounds);
-            r.put("bytes_per_op", (double) (a1 - a0) / rounds);
-            System.out.println("# java rounds: " + r);
-            return r;
+        try (var c = collector(tree, slowEvery)) {
+            return javaRounds(json, c, slowEvery, n, secs, reps);
         }
+    }
+
+    /** The collector {@link #javaRounds} measures: the leaves of {@code tree}, slow tier every {@code slowEvery}th round. */
+    static dev.rbee.hive.monitor.stats.StatsCollector collector(dev.rbee.hive.monitor.cgroup.CgroupTree tree, int slowEvery) {
+        return new dev.rbee.hive.monitor.stats.StatsCollector(dev.rbee.hive.monitor.stats.Discovery.leaves(tree), 1.0,
+                Optional.empty(), slowEvery);
+    }
+
+    /** As {@link #javaRounds(ObjectMapper, dev.rbee.hive.monitor.cgroup.CgroupTree, int, int, double, int)}, with a collector made by {@link #collector}. */
+    static ObjectNode javaRounds(ObjectMapper json, dev.rbee.hive.monitor.stats.StatsCollector c, int slowEvery, int n,
+                                 double secs, int reps) throws IOException {
+        var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long warmEnd = System.nanoTime() + (long) (Math.max(1, secs * 2) * 1e9);
+        while (System.nanoTime() < warmEnd || c.collect(w -> true).size() != n) c.collect(w -> true);
+        long rounds = 0, sink = 0;
+        long w0 = System.nanoTime(), c0 = mx.getCurrentThreadCpuTime(), a0 = mx.getCurrentThreadAllocatedBytes();
+        long end = w0 + (long) (secs * reps * 1e9);
+        do {
+            sink += c.collect(w -> true).size();
+            rounds++;
+        } while (System.nanoTime() < end || rounds % Math.max(1, Math.min(slowEvery, 100)) != 0);
+        long w1 = System.nanoTime(), c1 = mx.getCurrentThreadCpuTime(), a1 = mx.getCurrentThreadAllocatedBytes();
+        if (sink != rounds * n) throw new IllegalStateException("a round missed workers: " + sink + " / " + rounds * n);
+        ObjectNode r = json.createObjectNode();
+        r.put("workers", n);
+        r.put("slow_every", slowEvery);
+        r.put("rounds", rounds);
+        r.put("wall_ns_per_op", (double) (w1 - w0) / rounds);
+        r.put("cpu_ns_per_op", (double) (c1 - c0) / rounds);
+        r.put("bytes_per_op", (double) (a1 - a0) / rounds);
+        System.out.println("# java rounds: " + r);
+        return r;
     }
 
     private static int openFds() throws IOException {
@@ -325,7 +415,7 @@ public final class Floor {
         return s.stats(Instant.now(), Optional.empty());
     }
 
-    private static ObjectNode machine(ObjectMapper json) {
+    static ObjectNode machine(ObjectMapper json) {
         ObjectNode m = json.createObjectNode();
         String cpu = "unknown";
         try {

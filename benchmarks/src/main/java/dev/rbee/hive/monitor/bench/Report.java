@@ -28,6 +28,9 @@ public final class Report {
     private final JsonNode jmh, floor;
     /** LifeBench's figures (exit detection, adoption): FLOOR.json's sibling "-life.json", when there. */
     private JsonNode life = com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+    /** VmHeartbeat's figures (make bench-vm): FLOOR.json's sibling "-vm.json"; missing: not run. */
+    private JsonNode vm = com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+    private String vmFile = "-vm.json";
     private final StringBuilder md = new StringBuilder();
     private final List<String> targets = new ArrayList<>();
 
@@ -37,16 +40,25 @@ public final class Report {
     }
 
     public static void main(String[] args) throws IOException {
+        ObjectMapper json = new ObjectMapper();
+        if (args.length == 2 && args[0].equals("--vm")) { // make bench-vm: its section alone, with its goal rows
+            Report r = new Report(json.createArrayNode(), json.createObjectNode());
+            r.readVm(json, Path.of(args[1]));
+            r.vmSection();
+            System.out.print(r.md);
+            return;
+        }
         if (args.length < 2) {
-            System.err.println("usage: Report JMH.json FLOOR.json [COMMAND]");
+            System.err.println("usage: Report JMH.json FLOOR.json [COMMAND] | Report --vm VM.json");
             System.exit(2);
         }
-        ObjectMapper json = new ObjectMapper();
         JsonNode jmh = json.readTree(Path.of(args[0]).toFile());
         JsonNode floor = Files.exists(Path.of(args[1])) ? json.readTree(Path.of(args[1]).toFile()) : json.createObjectNode();
         Report r = new Report(jmh, floor);
         Path lifeJson = Path.of(args[1].replace("-floor.json", "-life.json"));
         if (!lifeJson.equals(Path.of(args[1])) && Files.exists(lifeJson)) r.life = json.readTree(lifeJson.toFile());
+        Path vmJson = Path.of(args[1].replace("-floor.json", "-vm.json"));
+        if (!vmJson.equals(Path.of(args[1]))) r.readVm(json, vmJson);
         System.out.print(r.render(args.length > 2 ? args[2] : "make bench"));
     }
 
@@ -122,6 +134,7 @@ public final class Report {
         scale();
         spawn();
         sampleGoals();
+        vmSection();
         md.append("## Targets\n\n");
         for (String t : targets) md.append("- ").append(t).append('\n');
         return md.toString();
@@ -431,7 +444,159 @@ public final class Report {
                     "5 ms", exit.path("p99_us").asDouble() / 1e3 / EXIT_P99_MS, exit.path("p99_us").asDouble() / 1e3 <= EXIT_P99_MS);
         adoptionRow(life.path("takeover"), "owner gone: taken over and owned");
         adoptionRow(life.path("adoption"), "owner alive: observed");
+        vmGoals();
         md.append('\n');
+    }
+
+    // --- issue 17 in the VM (make bench-vm, VmHeartbeat): real leaves and 10 000 workers ---
+
+    private boolean vmGoalsDone;
+
+    private void readVm(ObjectMapper json, Path file) throws IOException {
+        vmFile = file.getFileName().toString();
+        if (Files.exists(file)) vm = json.readTree(file.toFile());
+    }
+
+    /** Why the VM figures are absent ("not run: ..."), or null when they are there. */
+    private String vmNotRun() {
+        if (vm.isMissingNode()) return "not run: no " + vmFile + " (make bench and make bench-vm write it; make bench-quick does not boot the guest)";
+        if (vm.has("not_run")) return "not run: " + vm.path("not_run").asText();
+        return null;
+    }
+
+    /** CPU us per worker of a C round ({@code round.pread}) or of ours. */
+    private static double usPerWorker(JsonNode cpuHolder, int workers) {
+        return cpuHolder.path("cpu_ns_per_op").asDouble(Double.NaN) / 1e3 / workers;
+    }
+
+    /** The spread max/min of us per worker over the sizes that ran: {ours, C floor}. */
+    private double[] vmSpread(List<String> ran) {
+        double oMin = Double.MAX_VALUE, oMax = 0, cMin = Double.MAX_VALUE, cMax = 0;
+        for (var it = vm.path("per_worker").fields(); it.hasNext(); ) {
+            var e = it.next();
+            if (!e.getValue().has("java_round")) continue;
+            int n = e.getValue().path("workers").asInt();
+            double o = usPerWorker(e.getValue().path("java_round"), n), c = usPerWorker(e.getValue().path("c_round").path("pread"), n);
+            oMin = Math.min(oMin, o);
+            oMax = Math.max(oMax, o);
+            cMin = Math.min(cMin, c);
+            cMax = Math.max(cMax, c);
+            ran.add(String.format(Locale.ROOT, "%,d", n));
+        }
+        return new double[] {oMax / oMin, cMax / cMin, oMin, oMax};
+    }
+
+    private void vmSection() {
+        md.append("## Heartbeat in the VM (issue 17: 1000 real leaves, 10 000 workers)\n\n");
+        String why = vmNotRun();
+        if (why != null) md.append(why).append("\n\n");
+        else vmTables();
+        if (!vmGoalsDone) { // no goals table above (make bench-vm alone, or the host's heartbeat did not run)
+            md.append("| Goal | Ours | Floor / peer / goal | Ratio | Met? |\n|---|---:|---:|---:|---|\n");
+            vmGoals();
+            md.append('\n');
+        }
+    }
+
+    private void vmTables() {
+        JsonNode m = vm.path("machine");
+        md.append(String.format(Locale.ROOT, "`make bench-vm` (`VmHeartbeat`): a QEMU guest under software emulation (TCG), %s, "
+                        + "root on a pure cgroup v2 (cpu, io, memory, pids delegated), fd limit %d; %s. Emulation makes every figure "
+                        + "10-25x the host's, and not evenly (kernel and JIT-compiled code cost differently under TCG): only ratios within "
+                        + "this run mean anything. CPU time of the reading thread / of the C process per tiered round (fast tier every round, "
+                        + "slow tier every %dth); each measurement %d x %s s after a warm-up, in whole %d-round cycles; the JIT warmed up "
+                        + "%.0f s first (%.0f s in all).%n%n",
+                m.path("os").asText("?"), vm.path("fd_limit_hard").asLong(), vm.path("host").asText("host load not recorded"),
+                vm.path("slow_every").asInt(), vm.path("rounds").asInt(), vm.path("round_seconds").asText(), vm.path("slow_every").asInt(),
+                vm.path("warmup_s").asDouble(), vm.path("elapsed_s").asDouble()));
+        md.append("Per-worker cost as the hive grows: N copies of the pure-v2 fixture in the guest's /dev/shm, the C floor "
+                + "(`pread-floor -l FAST -s SLOW -e 10`) and ours (`StatsCollector.collect`, one collector per size, all open), one run of each "
+                + "per size in turn, " + vm.path("per_worker").path("10").path("c_rounds").size() + " turns; the least CPU time of each.\n\n");
+        md.append("| Workers | C floor, CPU ms/round | C, us/worker | ours, CPU ms/round | ours, us/worker | ours / C | ours, B/round |\n");
+        md.append("|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (var it = vm.path("per_worker").fields(); it.hasNext(); ) {
+            var e = it.next();
+            JsonNode r = e.getValue();
+            if (!r.has("java_round")) {
+                md.append("| ").append(e.getKey()).append(" | ").append(r.asText()).append(" | | | | | |\n");
+                continue;
+            }
+            int n = r.path("workers").asInt();
+            JsonNode c = r.path("c_round").path("pread"), j = r.path("java_round");
+            md.append(String.format(Locale.ROOT, "| %,d | %.2f | %.1f | %.2f | %.1f | %s | %s |%n", n, c.path("cpu_ns_per_op").asDouble() / 1e6,
+                    usPerWorker(c, n), j.path("cpu_ns_per_op").asDouble() / 1e6, usPerWorker(j, n),
+                    ratio(j.path("cpu_ns_per_op").asDouble() / c.path("cpu_ns_per_op").asDouble()), bytes(j.path("bytes_per_op").asDouble())));
+        }
+        double[] spread = vmSpread(new ArrayList<>());
+        md.append(String.format(Locale.ROOT, "%nSpread of the per-worker cost, max/min: ours %s, the C floor's %s.%n%n",
+                ratio(spread[0]), ratio(spread[1])));
+        JsonNode live = vm.path("real_leaves");
+        if (live.has("java_round")) {
+            int n = live.path("workers").asInt();
+            md.append(String.format(Locale.ROOT, "%,d real leaves (`hb/gNNN/wNNNNN`, controllers `%s` above them, one sleeping process in each): "
+                    + "the same round through `StatsCollector` and pread-floor over the same files, alternating %d times; the least CPU "
+                    + "time of each is the figure.%n%n", n, live.path("controllers").asText(), live.path("c_rounds").size()));
+            md.append("| Round | C floor, CPU ms | ours, CPU ms | ours / C | ours, B/round |\n|---|---:|---:|---:|---:|\n");
+            double c = live.path("c_round").path("pread").path("cpu_ns_per_op").asDouble(), j = live.path("java_round").path("cpu_ns_per_op").asDouble();
+            md.append(String.format(Locale.ROOT, "| tiered, %,d real leaves (the least) | %.2f | %.2f | %s | %s |%n", n, c / 1e6, j / 1e6,
+                    ratio(j / c), bytes(live.path("java_round").path("bytes_per_op").asDouble())));
+            List<String> runs = new ArrayList<>();
+            for (int i = 0; i < live.path("c_rounds").size(); i++)
+                runs.add(String.format(Locale.ROOT, "%.2f / %.2f", live.path("c_rounds").get(i).path("pread").path("cpu_ns_per_op").asDouble() / 1e6,
+                        live.path("java_rounds").path(i).path("cpu_ns_per_op").asDouble() / 1e6));
+            md.append("| each run, C / ours | ").append(String.join("; ", runs)).append(" | | | |\n");
+            md.append(String.format(Locale.ROOT, "| fast tier only, C | %.2f | | | |%n",
+                    live.path("c_fast_round").path("pread").path("cpu_ns_per_op").asDouble() / 1e6));
+            JsonNode t = vm.path("per_worker").path(Integer.toString(n));
+            if (t.has("java_round"))
+                md.append(String.format(Locale.ROOT, "| tiered, %,d tmpfs copies of the fixture (above, same run) | %.2f | %.2f | %s | %s |%n", n,
+                        t.path("c_round").path("pread").path("cpu_ns_per_op").asDouble() / 1e6, t.path("java_round").path("cpu_ns_per_op").asDouble() / 1e6,
+                        ratio(t.path("java_round").path("cpu_ns_per_op").asDouble() / t.path("c_round").path("pread").path("cpu_ns_per_op").asDouble()),
+                        bytes(t.path("java_round").path("bytes_per_op").asDouble())));
+            md.append(String.format(Locale.ROOT, "%nTwo collectors over the real leaves hold %d fds (%.3f per worker, 2 of them the collectors' inotify).%n%n",
+                    live.path("fds_two_readers").asInt(), live.path("fds_per_worker").asDouble()));
+        }
+        if (!vm.path("left_behind").isEmpty())
+            md.append("**Left behind after the run:** ").append(vm.path("left_behind")).append("\n\n");
+    }
+
+    /** The VM's rows of the goals table (or one row saying why they did not run). */
+    private void vmGoals() {
+        vmGoalsDone = true;
+        String why = vmNotRun();
+        if (why != null) {
+            md.append("| In the VM: round over 1000 real leaves vs its C floor; per-worker cost at 10-10 000 workers | ").append(why)
+                    .append(" | | | not run |\n");
+            targets.add("In the VM (1000 real leaves, 10 000 workers): " + why);
+            return;
+        }
+        JsonNode live = vm.path("real_leaves");
+        if (live.has("java_round")) {
+            int n = live.path("workers").asInt();
+            double c = live.path("c_round").path("pread").path("cpu_ns_per_op").asDouble(), j = live.path("java_round").path("cpu_ns_per_op").asDouble();
+            JsonNode t = vm.path("per_worker").path(Integer.toString(n));
+            String tmpfs = t.has("java_round") ? "; over tmpfs in the same run " + ratio(t.path("java_round").path("cpu_ns_per_op").asDouble()
+                    / t.path("c_round").path("pread").path("cpu_ns_per_op").asDouble()) : "";
+            goal(String.format(Locale.ROOT, "In the VM (TCG): tiered round over %,d real leaves vs its C floor (CPU time)", n), ms(j),
+                    "C " + ms(c), j / c, j / c <= ROUND_FLOOR_RATIO, "goal 1.3x" + tmpfs);
+            double perWorker = (live.path("fds_two_readers").asDouble() - 2) / n;
+            goal(String.format(Locale.ROOT, "In the VM: fds per worker, %,d real leaves, two readers", n),
+                    String.format(Locale.ROOT, "%.3f", perWorker), "4", perWorker / FDS_PER_WORKER, perWorker <= FDS_PER_WORKER);
+        }
+        List<String> ran = new ArrayList<>();
+        double[] spread = vmSpread(ran);
+        if (!ran.isEmpty()) {
+            List<String> notRun = new ArrayList<>();
+            for (var it = vm.path("per_worker").fields(); it.hasNext(); ) {
+                var e = it.next();
+                if (!e.getValue().has("java_round")) notRun.add(e.getKey() + " (" + e.getValue().asText() + ")");
+            }
+            goal("In the VM (TCG): per-worker round CPU time at " + String.join(", ", ran) + " workers (tmpfs), max/min"
+                            + (notRun.isEmpty() ? "" : "; not run: " + String.join(", ", notRun)),
+                    String.format(Locale.ROOT, "%.1f-%.1f us", spread[2], spread[3]),
+                    "max/min <= 1.5; the C floor's own: " + ratio(spread[1]), spread[0], spread[0] <= FLATNESS && notRun.isEmpty(),
+                    "C floor " + ratio(spread[1]));
+        }
     }
 
     private static String ms(double ns) {
