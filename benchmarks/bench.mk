@@ -46,16 +46,25 @@ BENCH_C_QUICK   := 0.2 2
 # the VM part (benchmarks/vm/bench-vm.sh): seconds per round, rounds, JIT warm-up seconds; the guest's memory
 BENCH_VM_ARGS   ?= 0.5 1 10
 BENCH_VM_MEM    ?= 3G
+# make bench's guest part: run (default), or keep (the last latest-vm.json stays in the report: ~18 min less)
+BENCH_VM        ?= run
+# spawn floor (benchmarks/c/spawn-floor.c): rounds of each way
+BENCH_SPAWN_N   ?= 500
+BENCH_SPAWN_C   := $(BENCH_DIR)/c/build/spawn-floor
 VM_CACHE        ?= .vm-cache
 
 .PHONY: bench bench-quick bench-vm bench-build bench-clean
 
-bench-build: $(BENCH_C)
+bench-build: $(BENCH_C) $(BENCH_SPAWN_C)
 	$(MVN) -q -pl benchmarks -am package -DskipTests
 
 $(BENCH_C): $(BENCH_DIR)/c/pread-floor.c
 	@mkdir -p $(dir $@)
 	$(BENCH_CC) -O2 -Wall -Wextra -Werror -o $@ $<
+
+$(BENCH_SPAWN_C): $(BENCH_DIR)/c/spawn-floor.c
+	@mkdir -p $(dir $@)
+	$(BENCH_CC) -O2 -Wall -Wextra -Werror -o $@ $< -ldl
 
 # $(call bench-vm-run,OUT.json): the guest run; exit 0 also when QEMU cannot run here (the JSON says why)
 bench-vm-run = BENCH_VM_ARGS='$(BENCH_VM_ARGS)' VM_MEM=$(BENCH_VM_MEM) $(BENCH_DIR)/vm/bench-vm.sh $(VM_CACHE) $(1)
@@ -70,19 +79,22 @@ define bench-run
 	@$(BENCH_JVM) -cp $(BENCH_JAR) dev.rbee.hive.monitor.bench.BenchCgroups
 	@echo "== C floor and result sizes ($(3)-floor.json)"
 	$(BENCH_JVM) $(BENCH_JOL) -cp $(BENCH_JAR) dev.rbee.hive.monitor.bench.Floor $(BENCH_C) $(3)-floor.json $(2)
+	@echo "== spawn floor: posix_spawn, and rbee_spawn into a new leaf, in C ($(3)-spawn-floor.json)"
+	@d=$$(sed -n 's/^[^ ]* [^ ]* [^ ]* [^ ]* \([^ ]*\) .* - cgroup2 .*/\1/p' /proc/self/mountinfo | head -1)/rbee-bench-spawnfloor-$$$$; \
+	  mkdir $$d && { $(BENCH_SPAWN_C) native-launcher/build/librbee-spawn.so $$d $(BENCH_SPAWN_N) > $(3)-spawn-floor.json; rc=$$?; rmdir $$d; cat $(3)-spawn-floor.json; exit $$rc; }
 	@echo "== exit detection and adoption, $(5) workers ($(3)-life.json)"
 	$(BENCH_JVM) -cp $(BENCH_JAR) dev.rbee.hive.monitor.bench.LifeBench $(3)-life.json $(5)
 	@echo "== JMH: $(1) (log: $(BENCH_TMP)/$(notdir $(3)).log)"
 	set -o pipefail; ulimit -n 65536 2>/dev/null || ulimit -n $$(ulimit -Hn); $(BENCH_JVM) -jar $(BENCH_JAR) '$(BENCH_FILTER)' $(1) -rf json -rff $(3).json 2>&1 | tee $(BENCH_TMP)/$(notdir $(3)).log
 	@$(BENCH_JVM) -cp $(BENCH_JAR) dev.rbee.hive.monitor.bench.BenchCgroups
-	$(if $(6),@echo "== heartbeat in the VM ($(3)-vm.json)",@rm -f $(3)-vm.json)
-	$(if $(6),-$(call bench-vm-run,$(3)-vm.json))
+	$(if $(filter run,$(6)),@echo "== heartbeat in the VM ($(3)-vm.json)",$(if $(6),@echo "== heartbeat in the VM: not run (BENCH_VM=$(6)); the report shows $(3)-vm.json as it was",@rm -f $(3)-vm.json))
+	$(if $(filter run,$(6)),-$(call bench-vm-run,$(3)-vm.json))
 	$(BENCH_JVM) -cp $(BENCH_JAR) dev.rbee.hive.monitor.bench.Report $(3).json $(3)-floor.json "$(4)" > $(3).md
 	@echo; cat $(3).md; echo; echo "written: $(3).json $(3)-floor.json $(3).md"
 endef
 
 bench: bench-build
-	$(call bench-run,$(BENCH_JMH_FULL),$(BENCH_C_FULL),$(BENCH_RES)/latest,make bench,$(BENCH_LIFE_FULL),vm)
+	$(call bench-run,$(BENCH_JMH_FULL),$(BENCH_C_FULL),$(BENCH_RES)/latest,make bench,$(BENCH_LIFE_FULL),$(BENCH_VM))
 
 bench-quick: bench-build
 	$(call bench-run,$(BENCH_JMH_QUICK),$(BENCH_C_QUICK),$(BENCH_TMP)/quick,make bench-quick,$(BENCH_LIFE_QUICK))

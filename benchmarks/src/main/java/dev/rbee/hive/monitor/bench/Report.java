@@ -57,6 +57,8 @@ public final class Report {
         Report r = new Report(jmh, floor);
         Path lifeJson = Path.of(args[1].replace("-floor.json", "-life.json"));
         if (!lifeJson.equals(Path.of(args[1])) && Files.exists(lifeJson)) r.life = json.readTree(lifeJson.toFile());
+        Path spawnJson = Path.of(args[1].replace("-floor.json", "-spawn-floor.json"));
+        if (!spawnJson.equals(Path.of(args[1])) && Files.exists(spawnJson)) r.spawnFloor = json.readTree(spawnJson.toFile());
         Path vmJson = Path.of(args[1].replace("-floor.json", "-vm.json"));
         if (!vmJson.equals(Path.of(args[1]))) r.readVm(json, vmJson);
         System.out.print(r.render(args.length > 2 ? args[2] : "make bench"));
@@ -283,6 +285,8 @@ public final class Report {
 
     /** Issue 17 goal 4: a monitored spawn into its own new cgroup at most 0.8x ProcessBuilder's, under 8 KB per spawn. */
     private static final double SPAWN_GOAL_RATIO = 0.8, SPAWN_GOAL_BYTES = 8 * 1024;
+    /** benchmarks/c/spawn-floor.c's medians (make bench runs it before JMH), or null. */
+    private JsonNode spawnFloor;
 
     private void spawn() {
         Result plain = result("SpawnBench.processBuilder", null);
@@ -315,6 +319,17 @@ public final class Report {
                     launcher == null ? "" : ", through the launcher " + bytes(launcher.bytesPerOp) + " B"));
         }
         md.append('\n');
+        if (spawnFloor != null && spawnFloor.has("group_leaf_us")) {
+            double px = spawnFloor.path("posix_spawn_us").asDouble(), leaf = spawnFloor.path("leaf_us").asDouble(),
+                    gl = spawnFloor.path("group_leaf_us").asDouble();
+            md.append(String.format(Locale.ROOT, "The kernel's floor (`benchmarks/c/spawn-floor.c`, %d rounds of each way in turn, "
+                    + "medians, run just before JMH): posix_spawn + waitpid %.0f us; mkdir + rbee_spawn into the new leaf + waitid + "
+                    + "rmdir %.0f us (%.2fx posix_spawn); the same with a group made and removed around the leaf (a life alone in "
+                    + "its group, as in this bench) %.0f us (%.2fx). Against JMH's ProcessBuilder median (minutes apart): the "
+                    + "floor is %.2fx ProcessBuilder%s.%n%n", spawnFloor.path("rounds").asInt(), px, leaf, leaf / px, gl, gl / px,
+                    gl * 1e3 / plain.p50Ns, mon == null ? "" : String.format(Locale.ROOT,
+                            ", ours %.2fx the floor (the JVM's share: %.0f us per life)", mon.p50Ns / 1e3 / gl, mon.p50Ns / 1e3 - gl)));
+        }
     }
 
     private void spawnRow(String what, Result r, Result plain) {
