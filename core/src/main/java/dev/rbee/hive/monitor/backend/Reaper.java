@@ -2,6 +2,7 @@ package dev.rbee.hive.monitor.backend;
 
 import dev.rbee.hive.monitor.model.ExitReport;
 import dev.rbee.hive.monitor.model.ExitStatus;
+import dev.rbee.hive.monitor.cgroup.CgroupFiles;
 import dev.rbee.hive.monitor.cgroup.CgroupKiller;
 import dev.rbee.hive.monitor.cgroup.CgroupTree;
 import dev.rbee.hive.monitor.cgroup.Leaf;
@@ -19,7 +20,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.concurrent.ExecutorService;
 import java.util.function.Consumer;
 
 /**
@@ -31,19 +31,11 @@ final class Reaper {
     /** How long the rest of the tree may take to die after cgroup.kill. */
     private static final long EMPTY_TIMEOUT_MS = 5_000;
 
-    /** Threads come for exits at once and go after a few idle seconds: no thread is kept per worker. */
-    private static final ExecutorService REAPER = new java.util.concurrent.ThreadPoolExecutor(0, Integer.MAX_VALUE,
-            2, java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.SynchronousQueue<>(), r -> {
-        Thread t = new Thread(r, "rbee-reaper");
-        t.setDaemon(true);
-        return t;
-    });
-
     private Reaper() {}
 
-    /** Runs {@code task} on a reaper thread (exit callbacks must not block the exit watcher). */
+    /** Runs {@code task} on a reaper thread (the exit watcher's pool: threads come at once and go after 2 s idle). */
     static void execute(Runnable task) {
-        REAPER.execute(task);
+        dev.rbee.hive.monitor.spawn.ExitWatcher.execute(task);
     }
 
     /**
@@ -52,7 +44,7 @@ final class Reaper {
      */
     private static final java.util.concurrent.Executor END = task -> {
         if (dev.rbee.hive.monitor.spawn.ExitWatcher.mayBlockHere()) task.run();
-        else REAPER.execute(task);
+        else execute(task);
     };
 
     /** Runs the end-of-life work for {@code w} when its main process exits. */
@@ -123,7 +115,7 @@ final class Reaper {
             Leaf leaf = w.leaf().get();
             Path dir = leaf.path(); // ours alone while we hold the leaf's lock: no successor can have made it again
             try {
-                if (FinalFigures.populated(leaf, dir)) {
+                if (CgroupFiles.populated(leaf.directoryFd(), dir)) { // through the held leaf
                     CgroupKiller.kill(leaf);
                     if (!CgroupKiller.awaitEmpty(dir, EMPTY_TIMEOUT_MS))
                         absent.put("cgroup", "processes of " + dir + " still alive " + EMPTY_TIMEOUT_MS + " ms after cgroup.kill");
@@ -164,20 +156,6 @@ final class Reaper {
         private static final ThreadLocal<FinalFigures> OF_THREAD = ThreadLocal.withInitial(FinalFigures::new);
         private final dev.rbee.hive.monitor.read.AsciiBuffer buffer = new dev.rbee.hive.monitor.read.AsciiBuffer();
         private final CgroupCounters counters = new CgroupCounters();
-
-        private static final byte[][] POPULATED = dev.rbee.hive.monitor.read.AsciiBuffer.names("populated");
-
-        /**
-         * Whether the leaf still has processes (cgroup.events "populated 1"), read through the held leaf into
-         * this thread's buffer; a leaf already gone has none.
-         */
-        static boolean populated(Leaf leaf, Path dir) throws IOException {
-            dev.rbee.hive.monitor.read.AsciiBuffer b = OF_THREAD.get().buffer;
-            if (dev.rbee.hive.monitor.read.KeptOpenFile.readOnce(leaf.directoryFd(), "cgroup.events", dir, b) < 0) return false;
-            while (b.nextLine())
-                if (b.word(POPULATED) == 0) return b.unsigned() != 0;
-            return false;
-        }
 
         /** The counters (this thread's, valid until its next call), or null if the leaf is gone. */
         static CgroupCounters read(Leaf leaf, Path dir) throws IOException {

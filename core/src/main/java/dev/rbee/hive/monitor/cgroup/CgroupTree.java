@@ -233,7 +233,7 @@ public final class CgroupTree {
             // rmdir first: it fails (EBUSY) for a populated leaf, so the usual empty one costs no read of cgroup.events
             int r = Libc.rmdir(l.path().toString());
             if (r < 0 && -r != Errno.ENOENT) {
-                if (CgroupFiles.populated(l.path())) return false;
+                if (CgroupFiles.populated(l.directoryFd(), l.path())) return false;
                 removeTree(l.path()); // sub-cgroups the worker made
             }
             if (g != null) g.removeIfEmpty();

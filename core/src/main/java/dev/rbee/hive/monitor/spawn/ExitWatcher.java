@@ -82,6 +82,16 @@ public final class ExitWatcher {
         return Thread.currentThread() instanceof ExitThread t && !t.watching;
     }
 
+    /**
+     * Runs {@code task} on a thread of this pool (where {@link #mayBlockHere} holds): the backends' end-of-life
+     * work when it does not start on the thread that saw the exit.
+     *
+     * @throws java.util.concurrent.RejectedExecutionException if no thread can be started
+     */
+    public static void execute(Runnable task) {
+        THREADS.execute(task);
+    }
+
     /** Runs {@code task} on a pool thread; false if none could be started. */
     private static boolean submit(Runnable task) {
         try {
